@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/evalbench/evalbench/configs"
+	"github.com/evalbench/evalbench/endpoint"
+	"github.com/evalbench/evalbench/simulator"
+)
+
+// simBaseURL is the --base-url value that starts the embedded simulator.
+const simBaseURL = "sim"
+
+func connectionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "base-url", Usage: "API base URL: " + endpoint.DefaultBaseURL + ", https://api.friendli.ai/serverless, a container such as http://127.0.0.1:8000, or \"sim\" for the embedded simulator", EnvVars: []string{"EVALBENCH_BASE_URL"}},
+		&cli.StringFlag{Name: "token-file", Usage: "read the API token from `FILE` (default: the FRIENDLI_TOKEN environment variable)"},
+		&cli.StringFlag{Name: "team", Usage: "send requests as team `ID` (X-Friendli-Team; default: FRIENDLI_TEAM)"},
+		&cli.DurationFlag{Name: "timeout", Usage: "per-attempt request timeout (default 10m)"},
+		&cli.IntFlag{Name: "max-attempts", Usage: "attempts per request, retries included (default 8)"},
+	}
+}
+
+// conn is a client, plus the embedded simulator when --base-url is sim.
+type conn struct {
+	client  *endpoint.Client
+	baseURL string
+	sim     *simulator.Instance
+}
+
+func (c *conn) Close() {
+	if c.sim != nil {
+		c.sim.Close()
+	}
+}
+
+type connSettings struct {
+	baseURL     string
+	tokenFile   string
+	team        string
+	timeout     time.Duration
+	maxAttempts int
+	concurrency int
+	sim         configs.Simulator
+}
+
+func connect(ctx context.Context, e env, s connSettings) (*conn, error) {
+	c := &conn{baseURL: s.baseURL}
+	if s.baseURL == "" {
+		c.baseURL = endpoint.DefaultBaseURL
+	}
+	if strings.EqualFold(c.baseURL, simBaseURL) {
+		inst, err := simulator.Start(ctx, simConfig(s.sim), "")
+		if err != nil {
+			return nil, fmt.Errorf("start simulator: %w", err)
+		}
+		c.sim = inst
+		c.baseURL = inst.URL() + "/dedicated"
+	}
+	token := ""
+	if c.sim == nil {
+		var err error
+		if token, err = endpoint.LoadToken(e.getenv("FRIENDLI_TOKEN"), s.tokenFile); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	team := s.team
+	if team == "" {
+		team = e.getenv("FRIENDLI_TEAM")
+	}
+	retry := endpoint.DefaultRetryPolicy()
+	if s.maxAttempts > 0 {
+		retry.MaxAttempts = s.maxAttempts
+	}
+	client, err := endpoint.New(endpoint.Options{
+		BaseURL:     c.baseURL,
+		Token:       token,
+		Team:        team,
+		Concurrency: s.concurrency,
+		Timeout:     s.timeout,
+		Retry:       retry,
+		UserAgent:   "evalbench/" + version,
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.client = client
+	return c, nil
+}
+
+// simConfig turns the config file's simulator section into the simulator's
+// settings, starting from its demo defaults.
+func simConfig(s configs.Simulator) simulator.Config {
+	cfg := simulator.DefaultConfig()
+	if s.Seed != 0 {
+		cfg.Seed = s.Seed
+	}
+	if len(s.Adapters) > 0 {
+		cfg.Adapters = s.Adapters
+	}
+	if s.TTFT != 0 {
+		cfg.Latency.TTFT = s.TTFT
+	}
+	if s.PerPromptToken != 0 {
+		cfg.Latency.PerPromptToken = s.PerPromptToken
+	}
+	if s.ITL != 0 {
+		cfg.Latency.ITL = s.ITL
+	}
+	if s.Jitter != 0 {
+		cfg.Latency.Jitter = s.Jitter
+	}
+	if s.Capacity != 0 {
+		cfg.Capacity = s.Capacity
+	}
+	cfg.Faults.Rate429 = s.Rate429
+	cfg.Faults.Rate500 = s.Rate500
+	cfg.Faults.Rate503 = s.Rate503
+	cfg.Faults.RateReset = s.RateReset
+	if s.Rate429 > 0 && cfg.Faults.RetryAfter == 0 {
+		cfg.Faults.RetryAfter = time.Second
+	}
+	return cfg
+}

@@ -1,0 +1,9 @@
+// Package datasets reads multiple-choice benchmarks in the layouts they are
+// published in (cais/mmlu, the original MMLU CSVs, ARC, HellaSwag, PIQA,
+// MMLU-Pro, or a field mapping) from JSONL, JSON, CSV and Parquet, and turns
+// them into typed Examples one at a time, in constant memory.
+//
+// Every bad record becomes a RecordError naming the file, the line (JSONL,
+// CSV) or row (Parquet) and the field. Under the Skip policy reading goes on
+// and the errors are kept for the report.
+package datasets

@@ -1,0 +1,262 @@
+package endpoint
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+)
+
+// Base URLs. Paths are appended as {BaseURL}/v1/completions and so on; a
+// Friendli Container is addressed by its own URL, e.g. http://127.0.0.1:8000.
+const (
+	DefaultBaseURL         = "https://api.friendli.ai/dedicated"
+	ServerlessBaseURL      = "https://api.friendli.ai/serverless"
+	ServerlessToolsBaseURL = "https://api.friendli.ai/serverless/tools"
+)
+
+const defaultTimeout = 10 * time.Minute
+
+// Options configure a Client. Zero values take the defaults.
+type Options struct {
+	// BaseURL is "" for DefaultBaseURL. A trailing "/" or "/v1" is dropped,
+	// so OpenAI-style base URLs work too.
+	BaseURL string
+	// Token is sent as "Authorization: Bearer". It is required unless the
+	// host is loopback (a local container or simulator).
+	Token string
+	// Team is sent as X-Friendli-Team when non-empty.
+	Team string
+	// Concurrency is how many requests the caller keeps in flight; it sizes
+	// the connection pool. 0 leaves the number of connections unbounded.
+	Concurrency int
+	// Timeout bounds each attempt, a whole stream included; default 10m.
+	Timeout time.Duration
+	// Retry is the retry policy; the zero value is DefaultRetryPolicy().
+	Retry RetryPolicy
+	// UserAgent is sent when non-empty.
+	UserAgent string
+	// HTTPClient replaces the tuned client (tests). Its Timeout should be 0:
+	// Timeout above applies per attempt.
+	HTTPClient *http.Client
+}
+
+// Client talks to one base URL. It is safe for concurrent use.
+type Client struct {
+	base    string
+	urls    [numPaths]string
+	timeout time.Duration
+	retry   RetryPolicy
+	hc      *http.Client
+	scrub   scrubber
+
+	// Header values, built once and shared read-only by every request.
+	hAuth, hTeam, hUA []string
+
+	bufs sync.Pool // *bytes.Buffer for reply bodies
+	sses sync.Pool // *SSEReader for streams
+}
+
+type apiPath int
+
+const (
+	pathCompletions apiPath = iota
+	pathChat
+	pathTokenize
+	pathDetokenize
+	numPaths
+)
+
+var pathNames = [numPaths]string{"/v1/completions", "/v1/chat/completions", "/v1/tokenize", "/v1/detokenize"}
+
+func (p apiPath) String() string { return pathNames[p] }
+
+var (
+	hJSON      = []string{"application/json"}
+	hSSE       = []string{"text/event-stream"}
+	hIdentity  = []string{"identity"}
+	hNoCache   = []string{"no-cache"}
+	hdrAuth    = http.CanonicalHeaderKey("Authorization")
+	hdrTeam    = http.CanonicalHeaderKey("X-Friendli-Team")
+	hdrUA      = http.CanonicalHeaderKey("User-Agent")
+	hdrCT      = http.CanonicalHeaderKey("Content-Type")
+	hdrAccept  = http.CanonicalHeaderKey("Accept")
+	hdrAccEnc  = http.CanonicalHeaderKey("Accept-Encoding")
+	hdrNoCache = http.CanonicalHeaderKey("Cache-Control")
+)
+
+// New checks opts and returns a client.
+func New(opts Options) (*Client, error) {
+	base, u, err := normalizeBaseURL(opts.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{base: base, timeout: opts.Timeout}
+	for p := range numPaths {
+		c.urls[p] = base + p.String()
+	}
+	if opts.Token != "" {
+		if err := checkToken(opts.Token); err != nil {
+			return nil, fmt.Errorf("endpoint: %w", err)
+		}
+		c.hAuth = []string{"Bearer " + opts.Token}
+		c.scrub = newScrubber(opts.Token)
+	} else if !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("endpoint: %s needs an API token: set FRIENDLI_TOKEN or pass --token-file", base)
+	}
+	if opts.Team != "" {
+		if strings.ContainsFunc(opts.Team, func(r rune) bool { return unicode.IsControl(r) || r > unicode.MaxASCII }) {
+			return nil, fmt.Errorf("endpoint: team %q holds control or non-ASCII characters", opts.Team)
+		}
+		c.hTeam = []string{strings.TrimSpace(opts.Team)}
+	}
+	if opts.UserAgent != "" {
+		c.hUA = []string{opts.UserAgent}
+	}
+	switch {
+	case c.timeout == 0:
+		c.timeout = defaultTimeout
+	case c.timeout < 0:
+		return nil, fmt.Errorf("endpoint: timeout %v is negative", c.timeout)
+	}
+	if c.retry, err = opts.Retry.withDefaults(); err != nil {
+		return nil, err
+	}
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("endpoint: concurrency %d is negative", opts.Concurrency)
+	}
+	c.hc = opts.HTTPClient
+	if c.hc == nil {
+		c.hc = &http.Client{Transport: newTransport(opts.Concurrency), CheckRedirect: noRedirects}
+	}
+	return c, nil
+}
+
+// BaseURL returns the normalised base URL.
+func (c *Client) BaseURL() string { return c.base }
+
+// normalizeBaseURL accepts an http(s) URL and drops a trailing "/" and
+// "/v1". Credentials in the URL are refused: they would end up in logs.
+func normalizeBaseURL(raw string) (string, *url.URL, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		s = DefaultBaseURL
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err
+		}
+		return "", nil, fmt.Errorf("endpoint: base URL is not a URL: %v", err)
+	}
+	if u.User != nil {
+		return "", nil, fmt.Errorf("endpoint: base URL %s holds credentials; pass the token with FRIENDLI_TOKEN or --token-file", u.Redacted())
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", nil, fmt.Errorf("endpoint: base URL %q: want an http:// or https:// URL", s)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", nil, fmt.Errorf("endpoint: base URL %q has no host", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "", nil, fmt.Errorf("endpoint: base URL %q: a query or fragment cannot be a base", s)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	p = strings.TrimSuffix(p, "/v1")
+	u.Path = strings.TrimRight(p, "/")
+	u.RawPath = ""
+	return u.String(), u, nil
+}
+
+// isLoopback reports whether host is this machine, where a container or the
+// simulator runs without auth.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// newTransport is tuned for many concurrent requests to one host. With
+// concurrency n it keeps n idle connections (plus headroom) so a steady load
+// never re-dials, and bounds connections at 2n+8: enough that a caller within
+// its concurrency never waits for a connection (which would inflate measured
+// latency), while a leak cannot open sockets without bound.
+func newTransport(concurrency int) *http.Transport {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	idle := 100
+	maxConns := 0
+	if concurrency > 0 {
+		idle = concurrency + concurrency/4 + 4
+		maxConns = 2*concurrency + 8
+	}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          idle,
+		MaxIdleConnsPerHost:   idle,
+		MaxConnsPerHost:       maxConns,
+		// Replies with logprobs run to tens of KiB; bigger buffers mean
+		// fewer read calls per reply.
+		ReadBufferSize:  32 << 10,
+		WriteBufferSize: 16 << 10,
+	}
+}
+
+// noRedirects hands a redirect back as the reply: following it would turn a
+// POST into a GET and drop the body, so the user should fix the base URL.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// setHeaders uses pre-built value slices: header maps are per request but
+// their values can be shared, saving allocations on every call.
+func (c *Client) setHeaders(h http.Header, stream bool) {
+	h[hdrCT] = hJSON
+	if stream {
+		h[hdrAccept] = hSSE
+		// Compressed streams arrive in compressor-sized bursts, which
+		// would distort time-to-first-token and inter-token latency.
+		h[hdrAccEnc] = hIdentity
+		h[hdrNoCache] = hNoCache
+	} else {
+		h[hdrAccept] = hJSON
+	}
+	if c.hAuth != nil {
+		h[hdrAuth] = c.hAuth
+	}
+	if c.hTeam != nil {
+		h[hdrTeam] = c.hTeam
+	}
+	if c.hUA != nil {
+		h[hdrUA] = c.hUA
+	}
+}
+
+const maxPooledBuf = 1 << 20
+
+func (c *Client) getBuf() *bytes.Buffer {
+	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// putBuf recycles b unless it grew large: one huge reply must not pin its
+// memory for the life of the client.
+func (c *Client) putBuf(b *bytes.Buffer) {
+	if b == nil || b.Cap() > maxPooledBuf {
+		return
+	}
+	b.Reset()
+	c.bufs.Put(b)
+}

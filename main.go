@@ -1,0 +1,107 @@
+// Command evalbench scores LLM endpoints on multiple-choice benchmarks
+// through forced-token log-likelihoods, and load-tests them.
+//
+// This file and the cmd_*.go files beside it only wire flags to the
+// packages that do the work.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, terminal: term.IsTerminal(int(os.Stderr.Fd()))})
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command may touch of the process, so tests can run the
+// whole CLI in-process.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	terminal       bool // stderr is a terminal: progress bars instead of log lines
+}
+
+// usageError marks mistakes in how the command was called (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// errInterrupted asks for exit code 130 after the command has saved its work.
+var errInterrupted = errors.New("interrupted")
+
+func run(ctx context.Context, args []string, e env) int {
+	app := newApp(ctx, e)
+	err := app.RunContext(ctx, args)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintln(e.stderr, "evalbench: interrupted; work so far is saved")
+		return exitInterrupted
+	}
+	fmt.Fprintln(e.stderr, "evalbench:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitError
+}
+
+func newApp(ctx context.Context, e env) *cli.App {
+	return &cli.App{
+		Name:    "evalbench",
+		Usage:   "evaluate and load-test LLM inference endpoints (FriendliAI first)",
+		Version: version,
+		Description: `evalbench scores models and LoRA adapters (ENDPOINT_ID:ADAPTER_ROUTE) on
+multiple-choice benchmarks through the completions API's forced_output_tokens
+and logprobs, and measures endpoint latency and throughput.
+
+--base-url sim runs everything against an embedded simulator: no token needed.
+
+Examples:
+   evalbench run --config configs/demo.yaml
+   evalbench run --dataset mmlu/test --fewshot mmlu/dev --shots 5 --model $ENDPOINT_ID
+   evalbench ping --model $ENDPOINT_ID
+   evalbench serve --addr 127.0.0.1:8000`,
+		Writer:          e.stdout,
+		ErrWriter:       e.stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // run() maps errors to exit codes
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err.Error()}
+		},
+		Commands: []*cli.Command{
+			runCommand(e),
+			reportCommand(e),
+			inspectCommand(e),
+			convertCommand(e),
+			pingCommand(e),
+			serveCommand(e),
+		},
+	}
+}

@@ -1,0 +1,22 @@
+// Package reports turns a run directory's journal into the statistics and
+// files evaluation engineers act on: report.json (a versioned contract,
+// schema "evalbench.report/v1"), report.md, report.html, subjects.csv,
+// samples.parquet, plots/ and lm-evaluation-harness shaped results files.
+//
+// It reads only what the results package defines (run.json and
+// samples.jsonl) and never touches the network, so any report can be rebuilt
+// offline at any time with `evalbench report DIR`.
+//
+// Build reads and computes; it writes nothing. WriteAll builds and then
+// writes every file, each atomically (temporary file + rename), so a reader
+// never sees a half-written report. Each output format is a small function
+// taking an io.Writer and a *Report (markdown.go, html.go, csvfile.go,
+// parquetfile.go, lmeval.go, plots.go, jsonfile.go); the statistics live in
+// stats.go, calibration.go, latency.go, groups.go and compare.go.
+//
+// The journal is streamed once to compute everything: each (model, example)
+// keeps a compact record (a few bytes of outcome bits and two floats) so the
+// last line for a key can replace an earlier one and so models can be paired
+// per example; full samples are never held. samples.parquet is written by a
+// second streaming pass that keeps exactly the lines the first pass kept.
+package reports

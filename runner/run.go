@@ -1,0 +1,431 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/evalbench/evalbench/datasets"
+	"github.com/evalbench/evalbench/endpoint"
+	"github.com/evalbench/evalbench/results"
+	"github.com/evalbench/evalbench/scorers"
+)
+
+// ErrInterrupted is returned when the run's context was cancelled before
+// every sample was done. The journal and run.json are written regardless.
+var ErrInterrupted = errors.New("runner: interrupted")
+
+// Summary tells what a run did.
+type Summary struct {
+	Dir      string
+	Examples int // selected examples (per model)
+	Resumed  int // samples found done in the journal
+	Scored   int // samples finished OK in this session
+	Failed   int // samples finished failed in this session
+	Partial  bool
+	Wall     time.Duration
+	// LabelPaths says, per model, which letter-scoring path was used.
+	LabelPaths map[string]string
+}
+
+// reorderWindow bounds how many examples are held to group them by subject,
+// so examples sharing a few-shot prefix go out together while memory stays
+// flat.
+const reorderWindow = 1024
+
+// abortAfter is how many samples must all fail, with none scored, before a
+// run stops: a wrong model, token or URL should cost a few requests, not a
+// dataset's worth.
+const abortAfter = 20
+
+// Run scores every selected example under every model and journals each
+// sample as it finishes. api is normally an *endpoint.Client.
+func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	began := opts.Now()
+
+	// A first pass validates the whole dataset and counts it, so bad input
+	// fails before any request is paid for and progress can show an ETA.
+	count, layout, skipped, err := survey(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	task := cmp.Or(opts.Task, taskOf(layout))
+	method := cmp.Or(opts.Method, defaultMethod(task))
+	var prompt *scorers.Prompt
+	if opts.Template != "" {
+		prompt, err = scorers.CustomPrompt(opts.Template, opts.Description, method)
+	} else {
+		prompt, err = scorers.PromptFor(task, method)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fingerprint, err := datasets.Fingerprint(ctx, opts.Dataset, opts.DataOptions)
+	if err != nil {
+		return nil, err
+	}
+	var fewshot *datasets.FewShot
+	var fewFingerprint string
+	if opts.Shots > 0 {
+		fopts := opts.DataOptions
+		fopts.Layout = "" // the few-shot split may be in another format
+		if fewshot, err = datasets.LoadFewShot(ctx, opts.FewShot, fopts); err != nil {
+			return nil, err
+		}
+		if fewFingerprint, err = datasets.Fingerprint(ctx, opts.FewShot, fopts); err != nil {
+			return nil, err
+		}
+	}
+
+	settings := results.Settings{
+		BaseURL:            opts.BaseURL,
+		Dataset:            opts.Dataset,
+		DatasetFingerprint: fingerprint,
+		Layout:             string(layout),
+		Task:               task,
+		FewShot:            opts.FewShot,
+		FewShotFingerprint: fewFingerprint,
+		Shots:              opts.Shots,
+		Scoring:            string(method),
+		Template:           prompt.Name,
+		TemplateHash:       prompt.Hash(),
+		TopK:               opts.TopK,
+		Limit:              opts.Limit,
+		Concurrency:        opts.Concurrency,
+		Rate:               opts.Rate,
+		OnInvalid:          invalidName(opts.DataOptions.OnInvalid),
+	}
+	for _, m := range opts.Models {
+		settings.Models = append(settings.Models, m.String())
+	}
+
+	dir := opts.Out
+	if dir == "" {
+		dir = DefaultOut(began, opts.Models[0])
+	}
+	run, done, journalInfo, err := prepareDir(ctx, dir, settings, opts)
+	if err != nil {
+		return nil, err
+	}
+	run.Examples = count
+	run.Invalid = skipped
+	run.Status = results.RunRunning
+	if err := results.WriteRun(dir, run); err != nil {
+		return nil, err
+	}
+	if journalInfo.Torn {
+		fmt.Fprintf(opts.Log, "runner: the journal ended in a torn line (a crash mid-write); that sample will be redone\n")
+	}
+
+	if err := preflight(ctx, api, opts.Models); err != nil {
+		return nil, err
+	}
+
+	journal, err := results.OpenJournal(filepath.Join(dir, results.JournalFile), journalInfo.ValidSize)
+	if err != nil {
+		return nil, err
+	}
+
+	sum := &Summary{Dir: dir, Examples: count, Resumed: len(done), LabelPaths: map[string]string{}}
+	if len(done) > 0 {
+		fmt.Fprintf(opts.Log, "runner: resuming %s: %d samples already done\n", dir, len(done))
+	}
+	runErr := dispatch(ctx, api, opts, prompt, method, fewshot, count, done, journal, sum)
+
+	if cerr := journal.Close(); runErr == nil && cerr != nil {
+		runErr = cerr
+	}
+	sum.Wall = opts.Now().Sub(began)
+	run.WallSeconds += sum.Wall.Seconds()
+	run.Finished = opts.Now().UTC()
+	run.Status = results.RunComplete
+	if runErr != nil || sum.Resumed+sum.Scored+sum.Failed < count*len(opts.Models) {
+		run.Status = results.RunPartial
+		sum.Partial = true
+	}
+	if err := results.WriteRun(dir, run); err != nil && runErr == nil {
+		runErr = err
+	}
+	return sum, runErr
+}
+
+func invalidName(p datasets.InvalidPolicy) string {
+	if p == datasets.Skip {
+		return "skip"
+	}
+	return "fail"
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// DefaultOut is runs/<timestamp>-<model>.
+func DefaultOut(t time.Time, m endpoint.ModelID) string {
+	return filepath.Join("runs", t.Format("20060102-150405")+"-"+unsafeName.ReplaceAllString(m.String(), "_"))
+}
+
+// survey reads the dataset once, validating every record.
+func survey(ctx context.Context, opts Options) (int, datasets.Layout, []results.Invalid, error) {
+	r, err := datasets.Open(ctx, opts.Dataset, opts.DataOptions)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	defer r.Close()
+	n := 0
+	for opts.Limit == 0 || n < opts.Limit {
+		if _, err := r.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			return 0, "", nil, err
+		}
+		n++
+	}
+	var skipped []results.Invalid
+	for _, e := range r.Skipped() {
+		skipped = append(skipped, results.Invalid{Error: e.Error()})
+	}
+	if n == 0 {
+		return 0, "", nil, fmt.Errorf("runner: dataset %v has no valid examples", opts.Dataset)
+	}
+	return n, r.Layout(), skipped, nil
+}
+
+// prepareDir creates the run directory, or checks that the journal in it was
+// made with the same settings, and returns the samples already done.
+func prepareDir(ctx context.Context, dir string, settings results.Settings, opts Options) (*results.Run, map[string]bool, results.JournalInfo, error) {
+	var info results.JournalInfo
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, info, fmt.Errorf("runner: %w", err)
+	}
+	journalPath := filepath.Join(dir, results.JournalFile)
+	prev, err := results.ReadRun(dir)
+	_, statErr := os.Stat(journalPath)
+	hasJournal := statErr == nil
+	fresh := &results.Run{Settings: settings, Started: opts.Now().UTC(), Version: opts.Version}
+	switch {
+	case err != nil && !hasJournal:
+		return fresh, map[string]bool{}, info, nil
+	case err != nil && hasJournal:
+		if !opts.Fresh {
+			return nil, nil, info, fmt.Errorf("runner: %s holds a journal but no readable %s (%v); use --fresh to start over or pick another --out", dir, results.RunFile, err)
+		}
+	default:
+		if diff := prev.Settings.Mismatch(settings); len(diff) > 0 && !opts.Fresh {
+			return nil, nil, info, fmt.Errorf("runner: %s holds a journal made with different settings:\n  %s\nuse --fresh to discard it, or pick another --out", dir, joinLines(diff))
+		} else if len(diff) == 0 {
+			done := map[string]bool{}
+			info, err := results.ReadJournal(ctx, journalPath, func(s *results.Sample) error {
+				// Failed samples are redone: the failure may have been
+				// transient, and the report keeps the last line of each.
+				done[s.Key()] = s.Status == results.StatusOK
+				return nil
+			})
+			if err != nil {
+				return nil, nil, info, err
+			}
+			for k, ok := range done {
+				if !ok {
+					delete(done, k)
+				}
+			}
+			prev.Settings = settings
+			prev.Version = opts.Version
+			return prev, done, info, nil
+		}
+	}
+	// --fresh: keep the old journal beside, never silently destroy work.
+	for _, name := range []string{results.JournalFile, results.RunFile} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			if err := os.Rename(p, p+".prev"); err != nil {
+				return nil, nil, info, fmt.Errorf("runner: %w", err)
+			}
+		}
+	}
+	fmt.Fprintf(opts.Log, "runner: --fresh: moved the old journal to %s.prev\n", journalPath)
+	return fresh, map[string]bool{}, info, nil
+}
+
+func joinLines(s []string) string {
+	out := ""
+	for i, l := range s {
+		if i > 0 {
+			out += "\n  "
+		}
+		out += l
+	}
+	return out
+}
+
+// preflight makes one tokenize call per model, so a wrong token, model or
+// URL fails at once with the server's own words.
+func preflight(ctx context.Context, api scorers.API, models []endpoint.ModelID) error {
+	for _, m := range models {
+		if _, _, err := api.Tokenize(ctx, m.String(), "Hello"); err != nil {
+			return fmt.Errorf("runner: model %s: %w", m, err)
+		}
+	}
+	return nil
+}
+
+type job struct {
+	seq int
+	ex  datasets.Example
+}
+
+// dispatch streams the dataset a second time and scores every example that
+// is not done yet, under every model.
+func dispatch(ctx context.Context, api scorers.API, opts Options, prompt *scorers.Prompt, method scorers.Method,
+	fewshot *datasets.FewShot, count int, done map[string]bool, journal *results.Journal, sum *Summary) error {
+
+	// Requests in flight outlive an interrupt by opts.Grace; new ones stop
+	// at once (the Limiter watches ctx).
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(opts.Grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelWork()
+		case <-work.Done():
+		}
+	})
+	defer stopGrace()
+
+	// A fatal error (journal write, every sample failing) stops the run
+	// the same way an interrupt does.
+	runCtx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+
+	limiter := NewLimiter(runCtx, api, opts.Concurrency, opts.Rate)
+	scs := make([]*scorers.Scorer, len(opts.Models))
+	for i, m := range opts.Models {
+		sc, err := scorers.New(limiter, m, scorers.Options{
+			Method: method, Prompt: prompt, TopK: opts.TopK, Shots: opts.Shots, FewShot: fewshot,
+		})
+		if err != nil {
+			return err
+		}
+		scs[i] = sc
+	}
+
+	total := count*len(opts.Models) - len(done)
+	prog := newProgress(opts, total)
+	defer prog.finish()
+
+	var (
+		mu        sync.Mutex
+		firstFail string
+		okCount   int
+		failCount int
+		wg        sync.WaitGroup
+	)
+	// Examples in flight: enough to keep every request slot busy (a
+	// continuation question holds several), few enough to bound memory.
+	slots := make(chan struct{}, 2*opts.Concurrency)
+
+	finish := func(s *results.Sample) {
+		if runCtx.Err() != nil && s.Status == results.StatusFailed {
+			// Cut short by the interrupt, not failed: redo it next time.
+			return
+		}
+		if err := journal.Append(s); err != nil {
+			abort(err)
+			return
+		}
+		mu.Lock()
+		if s.Status == results.StatusOK {
+			okCount++
+			sum.Scored++
+		} else {
+			failCount++
+			sum.Failed++
+			if firstFail == "" {
+				firstFail = s.Model + ": " + s.Error
+			}
+		}
+		if okCount == 0 && failCount >= abortAfter {
+			abort(fmt.Errorf("runner: the first %d samples all failed; first error: %s", failCount, firstFail))
+		}
+		mu.Unlock()
+		prog.add(s)
+	}
+
+	send := func(batch []job) {
+		// Stable by subject: the few-shot prefix is shared within a subject.
+		slices.SortStableFunc(batch, func(a, b job) int { return cmp.Compare(a.ex.Subject, b.ex.Subject) })
+		for _, j := range batch {
+			for _, sc := range scs {
+				if done[sc.Model().String()+"\x00"+j.ex.ID] {
+					continue
+				}
+				select {
+				case slots <- struct{}{}:
+				case <-runCtx.Done():
+					return
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-slots }()
+					finish(sc.Score(work, &j.ex, j.seq))
+				}()
+			}
+		}
+	}
+
+	r, err := datasets.Open(ctx, opts.Dataset, opts.DataOptions)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	batch := make([]job, 0, reorderWindow)
+	var readErr error
+	for seq := 0; seq < count && runCtx.Err() == nil; seq++ {
+		ex, err := r.Next()
+		if err == io.EOF {
+			readErr = fmt.Errorf("runner: dataset ended after %d examples, %d expected: did it change during the run?", seq, count)
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		batch = append(batch, job{seq: seq, ex: ex})
+		if len(batch) == reorderWindow {
+			send(batch)
+			batch = batch[:0:0]
+		}
+	}
+	if readErr == nil && runCtx.Err() == nil {
+		send(batch)
+	}
+	wg.Wait()
+
+	for i, sc := range scs {
+		if method == scorers.Letter {
+			sum.LabelPaths[opts.Models[i].String()] = sc.LabelPath()
+		}
+	}
+	if readErr != nil {
+		return readErr
+	}
+	if cause := context.Cause(runCtx); cause != nil && ctx.Err() == nil {
+		return cause
+	}
+	if ctx.Err() != nil {
+		return ErrInterrupted
+	}
+	return nil
+}

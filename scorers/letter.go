@@ -1,0 +1,269 @@
+package scorers
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/evalbench/evalbench/datasets"
+	"github.com/evalbench/evalbench/endpoint"
+)
+
+// Letter methods, as recorded in each sample.
+const (
+	methodLetter         = "letter"
+	methodLetterFallback = "letter+fallback"
+	methodLetterExact    = "letter-exact"
+	methodContinuation   = "continuation"
+)
+
+// labelState is what the first questions taught the scorer about the
+// endpoint's tokenizer. It only ever moves towards the safer path.
+type labelState struct {
+	verified int
+	// tokens maps a label continuation (" A") to its single token ID in
+	// context.
+	tokens map[string]int
+	// exact is set when some label is not a single token after the context:
+	// every question then scores each label with its own forced request.
+	exact  bool
+	reason string
+	// sendTokens is set when the server's tokenization of a prompt string
+	// disagreed with /v1/tokenize (e.g. a different BOS policy), so requests
+	// must carry token IDs instead of text.
+	sendTokens bool
+	// topUntrusted is set when top_logprobs keys or values did not agree with
+	// the forced token's own logprob: labels are then never read from it.
+	topUntrusted bool
+}
+
+func (s *Scorer) scoreLetter(ctx context.Context, ex *datasets.Example, rec *recorder) (*scored, error) {
+	n := len(ex.Choices)
+	labels := make([]string, n)
+	charLen := make([]int, n)
+	for i := range labels {
+		l := labelOf(ex, i)
+		labels[i] = TargetDelimiter + l
+		// lm-eval normalises by the choice as listed, without the delimiter.
+		charLen[i] = utf8.RuneCountInString(l)
+	}
+	text, err := s.context(ex, func(shot *datasets.Example) string { return labelOf(shot, shot.Answer) })
+	if err != nil {
+		return nil, err
+	}
+
+	s.mu.Lock()
+	st := s.labels
+	known := st.tokens != nil && allKnown(st.tokens, labels)
+	s.mu.Unlock()
+
+	if st.exact || st.topUntrusted {
+		ll, greedy, err := s.forcedEach(ctx, text, labels, rec)
+		if err != nil {
+			return &scored{method: methodLetterExact}, err
+		}
+		return &scored{method: methodLetterExact, loglik: ll, charLen: charLen, greedy: greedy}, nil
+	}
+
+	var ctxTok []int
+	verifying := !known || st.verified < s.opts.VerifyQuestions
+	if verifying {
+		ids, ctxIDs, reason, err := s.verifyLabels(ctx, text, labels, rec)
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" {
+			s.mu.Lock()
+			if !s.labels.exact {
+				s.labels.exact, s.labels.reason = true, reason
+			}
+			s.mu.Unlock()
+			ll, greedy, err := s.forcedEach(ctx, text, labels, rec)
+			if err != nil {
+				return &scored{method: methodLetterExact}, err
+			}
+			return &scored{method: methodLetterExact, loglik: ll, charLen: charLen, greedy: greedy}, nil
+		}
+		ctxTok = ctxIDs
+		s.mu.Lock()
+		if s.labels.tokens == nil {
+			s.labels.tokens = map[string]int{}
+		}
+		conflict := ""
+		for i, l := range labels {
+			if prev, ok := s.labels.tokens[l]; ok && prev != ids[i] {
+				conflict = fmt.Sprintf("label %q tokenized as %d and as %d in different contexts", l, prev, ids[i])
+			}
+			s.labels.tokens[l] = ids[i]
+		}
+		if conflict != "" {
+			s.labels.exact, s.labels.reason = true, conflict
+		} else {
+			s.labels.verified++
+		}
+		st = s.labels
+		s.mu.Unlock()
+		if conflict != "" {
+			ll, greedy, err := s.forcedEach(ctx, text, labels, rec)
+			if err != nil {
+				return &scored{method: methodLetterExact}, err
+			}
+			return &scored{method: methodLetterExact, loglik: ll, charLen: charLen, greedy: greedy}, nil
+		}
+	}
+
+	s.mu.Lock()
+	ids := make([]int, n)
+	for i, l := range labels {
+		ids[i] = s.labels.tokens[l]
+	}
+	sendTokens := s.labels.sendTokens
+	s.mu.Unlock()
+
+	req := &endpoint.CompletionRequest{
+		ForcedOutputTokens: []int{ids[0]},
+		Logprobs:           endpoint.Ptr(s.opts.TopK),
+		MaxTokens:          endpoint.Ptr(1),
+	}
+	if sendTokens {
+		if ctxTok == nil {
+			if ctxTok, err = s.tok.tokens(ctx, text, rec); err != nil {
+				return nil, fmt.Errorf("tokenize: %w", err)
+			}
+		}
+		req.Tokens = ctxTok
+	} else {
+		req.Prompt = text
+	}
+	resp, err := s.complete(ctx, req, rec)
+	if err != nil {
+		return nil, err
+	}
+	if verifying && !sendTokens && resp.Usage.PromptTokens != len(ctxTok) {
+		// The server tokenized the text differently from /v1/tokenize, so
+		// the verified label split may not hold for text prompts. Carry the
+		// token IDs from now on, and redo this question that way.
+		s.mu.Lock()
+		s.labels.sendTokens = true
+		s.mu.Unlock()
+		req.Prompt, req.Tokens = "", ctxTok
+		if resp, err = s.complete(ctx, req, rec); err != nil {
+			return nil, err
+		}
+	}
+	first, err := checkForced(resp, req.ForcedOutputTokens)
+	if err != nil {
+		return nil, err
+	}
+
+	ll := make([]float64, n)
+	ll[0] = first.logprobs[0]
+	var top map[string]float64
+	if first.top != nil {
+		top = first.top[0]
+	}
+	trusted := top != nil && first.strs != nil && first.strs[0] == labels[0]
+	if v, ok := top[labels[0]]; trusted && ok && math.Abs(v-ll[0]) > topTolerance {
+		trusted = false
+	}
+	if top != nil && !trusted {
+		// The dictionary does not speak of tokens the way we do; reading
+		// labels from it would be a guess.
+		s.mu.Lock()
+		s.labels.topUntrusted = true
+		s.mu.Unlock()
+	}
+	method := methodLetter
+	var missing []int
+	for i := 1; i < n; i++ {
+		if v, ok := top[labels[i]]; trusted && ok {
+			ll[i] = v
+			continue
+		}
+		missing = append(missing, i)
+	}
+	if len(missing) > 0 {
+		method = methodLetterFallback
+		for _, i := range missing {
+			r := &endpoint.CompletionRequest{
+				Prompt: req.Prompt, Tokens: req.Tokens,
+				ForcedOutputTokens: []int{ids[i]},
+				Logprobs:           endpoint.Ptr(1),
+				MaxTokens:          endpoint.Ptr(1),
+			}
+			resp, err := s.complete(ctx, r, rec)
+			if err != nil {
+				return &scored{method: method}, err
+			}
+			res, err := checkForced(resp, r.ForcedOutputTokens)
+			if err != nil {
+				return &scored{method: method}, fmt.Errorf("label %q: %w", labels[i], err)
+			}
+			ll[i] = res.logprobs[0]
+		}
+	}
+	var greedy []bool
+	if trusted && len(top) > 0 {
+		greedy = make([]bool, n)
+		for i := range n {
+			greedy[i] = greedyAt(ll[i], top)
+		}
+	}
+	return &scored{method: method, loglik: ll, charLen: charLen, greedy: greedy}, nil
+}
+
+// topTolerance is how far a top_logprobs value may sit from the same token's
+// token_logprob before the dictionary is distrusted; servers may round one
+// and not the other, but not by this much.
+const topTolerance = 1e-4
+
+func allKnown(m map[string]int, labels []string) bool {
+	for _, l := range labels {
+		if _, ok := m[l]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// verifyLabels checks that tokenize(context + label) is tokenize(context)
+// followed by exactly one token, for every label. It returns those tokens,
+// or a reason why the one-request path cannot be used.
+func (s *Scorer) verifyLabels(ctx context.Context, text string, labels []string, rec *recorder) (ids, ctxTok []int, reason string, err error) {
+	ctxTok, err = s.tok.tokens(ctx, text, rec)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("tokenize: %w", err)
+	}
+	ids = make([]int, len(labels))
+	for i, l := range labels {
+		whole, err := s.tok.tokens(ctx, text+l, rec)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("tokenize: %w", err)
+		}
+		if len(whole) != len(ctxTok)+1 || !slices.Equal(whole[:len(ctxTok)], ctxTok) {
+			return nil, nil, fmt.Sprintf("label %q is not a single token after the context", l), nil
+		}
+		ids[i] = whole[len(ctxTok)]
+	}
+	return ids, ctxTok, "", nil
+}
+
+// LabelPath says which letter path the scorer has settled on and why, for
+// the run log.
+func (s *Scorer) LabelPath() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.labels.exact:
+		return "one forced request per label: " + s.labels.reason
+	case s.labels.topUntrusted:
+		return "one forced request per label: top_logprobs keys or values disagree with the forced token's logprob"
+	case s.labels.verified == 0:
+		return "not yet verified"
+	case s.labels.sendTokens:
+		return fmt.Sprintf("one request per question, token IDs (server prompt tokenization differs from /v1/tokenize; %d questions verified)", s.labels.verified)
+	}
+	return fmt.Sprintf("one request per question (%d questions verified)", s.labels.verified)
+}
