@@ -281,9 +281,9 @@ func TestTooFewLogprobsFailsAndAborts(t *testing.T) {
 // peakAPI measures requests in flight from the client's side.
 type peakAPI struct {
 	scorers.API
-	mu         sync.Mutex
-	now, peak  int
-	delay      time.Duration
+	mu        sync.Mutex
+	now, peak int
+	delay     time.Duration
 }
 
 func (p *peakAPI) enter() {
