@@ -62,8 +62,11 @@ func runCommand(e env) *cli.Command {
 		Description: `Scores every example with forced-token log-likelihoods and writes, in the run
 directory: samples.jsonl (the journal, appended as samples finish), run.json,
 report.json, report.md, report.html, subjects.csv, samples.parquet, plots/ and
-results_lmeval.json. Running again with the same --out resumes; Ctrl-C stops
-new requests, lets those in flight finish, writes a partial report and exits 130.
+lm-evaluation-harness results (results_lmeval.json, or one
+results_lmeval_<model>.json per model).
+
+Running again with the same --out resumes; Ctrl-C stops new requests, lets
+those in flight finish, writes a partial report and exits 130.
 
 Examples:
    evalbench run --config configs/demo.yaml
@@ -258,8 +261,8 @@ func reportCommand(e env) *cli.Command {
 		Usage:     "rebuild every report file of a run directory from its journal, offline",
 		ArgsUsage: "DIR",
 		Description: `Reads run.json and samples.jsonl and rewrites report.json, report.md,
-report.html, subjects.csv, samples.parquet, plots/ and results_lmeval.json.
-It never contacts an endpoint.
+report.html, subjects.csv, samples.parquet, plots/ and the lm-evaluation-harness
+results file(s). It never contacts an endpoint.
 
 Examples:
    evalbench report runs/demo

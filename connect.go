@@ -120,12 +120,20 @@ func simConfig(s configs.Simulator) simulator.Config {
 	if s.Capacity != 0 {
 		cfg.Capacity = s.Capacity
 	}
+	if s.RetryAfter != 0 {
+		cfg.Faults.RetryAfter = s.RetryAfter
+	}
+	if s.SlowDelay != 0 {
+		cfg.Faults.SlowDelay = s.SlowDelay
+	}
+	if s.ChunkTokens != 0 {
+		cfg.Quirks.ChunkTokens = s.ChunkTokens
+	}
 	cfg.Faults.Rate429 = s.Rate429
 	cfg.Faults.Rate500 = s.Rate500
 	cfg.Faults.Rate503 = s.Rate503
 	cfg.Faults.RateReset = s.RateReset
-	if s.Rate429 > 0 && cfg.Faults.RetryAfter == 0 {
-		cfg.Faults.RetryAfter = time.Second
-	}
+	cfg.Faults.RateCut = s.RateCut
+	cfg.Faults.RateSlow = s.RateSlow
 	return cfg
 }

@@ -62,9 +62,14 @@ type Simulator struct {
 	Jitter         float64       `yaml:"jitter"`
 	Capacity       int           `yaml:"capacity"`
 	Rate429        float64       `yaml:"rate_429"`
+	RetryAfter     time.Duration `yaml:"retry_after"`
 	Rate500        float64       `yaml:"rate_500"`
 	Rate503        float64       `yaml:"rate_503"`
 	RateReset      float64       `yaml:"rate_reset"`
+	RateCut        float64       `yaml:"rate_cut"`
+	RateSlow       float64       `yaml:"rate_slow"`
+	SlowDelay      time.Duration `yaml:"slow_delay"`
+	ChunkTokens    int           `yaml:"chunk_tokens"`
 }
 
 // Choices for enumerated keys.
@@ -278,11 +283,26 @@ func (r *Run) Validate() error {
 	for key, v := range map[string]float64{
 		"simulator.rate_429": s.Rate429, "simulator.rate_500": s.Rate500,
 		"simulator.rate_503": s.Rate503, "simulator.rate_reset": s.RateReset,
+		"simulator.rate_cut": s.RateCut, "simulator.rate_slow": s.RateSlow,
 		"simulator.jitter": s.Jitter,
 	} {
 		if v < 0 || v > 1 {
 			bad(key, "%v is not a fraction in [0, 1]", v)
 		}
+	}
+	for key, v := range map[string]time.Duration{
+		"simulator.ttft": s.TTFT, "simulator.per_prompt_token": s.PerPromptToken, "simulator.itl": s.ITL,
+		"simulator.retry_after": s.RetryAfter, "simulator.slow_delay": s.SlowDelay,
+	} {
+		if v < 0 {
+			bad(key, "%v is negative", v)
+		}
+	}
+	if s.Capacity < 0 {
+		bad("simulator.capacity", "%d is negative", s.Capacity)
+	}
+	if s.ChunkTokens < 0 {
+		bad("simulator.chunk_tokens", "%d is negative", s.ChunkTokens)
 	}
 	if len(errs) == 0 {
 		return nil

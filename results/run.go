@@ -148,10 +148,13 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("results: %w", err)
 	}
 	tmp := f.Name()
+	// CreateTemp makes the file owner-only; run files are meant to be read
+	// by whoever reads the reports.
+	cerr0 := f.Chmod(0o644)
 	_, werr := f.Write(data)
 	serr := f.Sync()
 	cerr := f.Close()
-	if err := firstErr(werr, serr, cerr); err != nil {
+	if err := firstErr(cerr0, werr, serr, cerr); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("results: write %s: %w", path, err)
 	}

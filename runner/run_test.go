@@ -377,3 +377,53 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// Throttling, server errors and dropped connections are retried by the
+// client; every sample is still scored, exactly as on a healthy server, and
+// the journal records the attempts for the report.
+func TestFaultsAreRetriedAndRecorded(t *testing.T) {
+	healthy := startSim(t, nil)
+	want := t.TempDir()
+	opts := baseOptions(t, want)
+	opts.Limit = 40
+	if _, err := Run(context.Background(), healthy.client, opts); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := simulator.DefaultConfig()
+	cfg.Latency, cfg.Capacity = simulator.Latency{}, 0
+	cfg.Faults = simulator.Faults{Rate429: 0.15, RetryAfter: time.Millisecond, Rate500: 0.05, Rate503: 0.05, RateReset: 0.05}
+	srv, err := simulator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	client, err := endpoint.New(endpoint.Options{BaseURL: ts.URL + "/dedicated", Concurrency: 8,
+		Retry: endpoint.RetryPolicy{MaxAttempts: 10, Initial: time.Millisecond, Multiplier: 1.5, Max: 5 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	opts.Out = dir
+	sum, err := Run(context.Background(), client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 0 {
+		t.Fatalf("%d samples failed despite retries", sum.Failed)
+	}
+	got := journal(t, dir)
+	sameScores(t, journal(t, want), got)
+	statuses := map[int]int{}
+	for _, smp := range got {
+		for _, r := range smp.Requests {
+			for _, st := range r.Errors {
+				statuses[st]++
+			}
+		}
+	}
+	if statuses[429] == 0 || statuses[500]+statuses[503] == 0 || statuses[0] == 0 {
+		t.Fatalf("the journal does not show the faults: %v", statuses)
+	}
+}

@@ -54,12 +54,7 @@ func (s *Scorer) scoreLetter(ctx context.Context, ex *datasets.Example, rec *rec
 		return nil, err
 	}
 
-	s.mu.Lock()
-	st := s.labels
-	known := st.tokens != nil && allKnown(st.tokens, labels)
-	s.mu.Unlock()
-
-	if st.exact || st.topUntrusted {
+	exact := func() (*scored, error) {
 		ll, greedy, err := s.forcedEach(ctx, text, labels, rec)
 		if err != nil {
 			return &scored{method: methodLetterExact}, err
@@ -67,51 +62,28 @@ func (s *Scorer) scoreLetter(ctx context.Context, ex *datasets.Example, rec *rec
 		return &scored{method: methodLetterExact, loglik: ll, charLen: charLen, greedy: greedy}, nil
 	}
 
+	verifying, st, err := s.claimLabels(ctx, labels)
+	if err != nil {
+		return nil, err
+	}
+	if st.exact || st.topUntrusted {
+		return exact()
+	}
 	var ctxTok []int
-	verifying := !known || st.verified < s.opts.VerifyQuestions
 	if verifying {
 		ids, ctxIDs, reason, err := s.verifyLabels(ctx, text, labels, rec)
-		if err != nil {
-			return nil, err
+		if reason == "" && err == nil {
+			reason = s.learnLabels(labels, ids)
+		} else {
+			s.settleLabels(reason)
 		}
-		if reason != "" {
-			s.mu.Lock()
-			if !s.labels.exact {
-				s.labels.exact, s.labels.reason = true, reason
-			}
-			s.mu.Unlock()
-			ll, greedy, err := s.forcedEach(ctx, text, labels, rec)
-			if err != nil {
-				return &scored{method: methodLetterExact}, err
-			}
-			return &scored{method: methodLetterExact, loglik: ll, charLen: charLen, greedy: greedy}, nil
+		switch {
+		case err != nil:
+			return nil, err
+		case reason != "":
+			return exact()
 		}
 		ctxTok = ctxIDs
-		s.mu.Lock()
-		if s.labels.tokens == nil {
-			s.labels.tokens = map[string]int{}
-		}
-		conflict := ""
-		for i, l := range labels {
-			if prev, ok := s.labels.tokens[l]; ok && prev != ids[i] {
-				conflict = fmt.Sprintf("label %q tokenized as %d and as %d in different contexts", l, prev, ids[i])
-			}
-			s.labels.tokens[l] = ids[i]
-		}
-		if conflict != "" {
-			s.labels.exact, s.labels.reason = true, conflict
-		} else {
-			s.labels.verified++
-		}
-		st = s.labels
-		s.mu.Unlock()
-		if conflict != "" {
-			ll, greedy, err := s.forcedEach(ctx, text, labels, rec)
-			if err != nil {
-				return &scored{method: methodLetterExact}, err
-			}
-			return &scored{method: methodLetterExact, loglik: ll, charLen: charLen, greedy: greedy}, nil
-		}
 	}
 
 	s.mu.Lock()
@@ -226,6 +198,76 @@ func allKnown(m map[string]int, labels []string) bool {
 		}
 	}
 	return true
+}
+
+// claimLabels decides how a question is scored. The first VerifyQuestions
+// questions each verify the label split; the others wait for that verdict
+// instead of all paying for the same tokenize calls. A question whose labels
+// were never seen (a new label such as " E") always verifies.
+func (s *Scorer) claimLabels(ctx context.Context, labels []string) (verify bool, st labelState, err error) {
+	for {
+		s.mu.Lock()
+		st = s.labels
+		known := st.tokens != nil && allKnown(st.tokens, labels)
+		switch {
+		case st.exact || st.topUntrusted || (known && st.verified >= s.opts.VerifyQuestions):
+			s.mu.Unlock()
+			return false, st, nil
+		case !known && st.verified >= s.opts.VerifyQuestions, st.verified+s.verifying < s.opts.VerifyQuestions:
+			s.verifying++
+			s.mu.Unlock()
+			return true, st, nil
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false, st, ctx.Err()
+		}
+	}
+}
+
+// learnLabels records a verified split and returns a reason to give up on
+// the one-request path if it contradicts an earlier one.
+func (s *Scorer) learnLabels(labels []string, ids []int) (conflict string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.labels.tokens == nil {
+		s.labels.tokens = map[string]int{}
+	}
+	for i, l := range labels {
+		if prev, ok := s.labels.tokens[l]; ok && prev != ids[i] {
+			conflict = fmt.Sprintf("label %q tokenized as %d and as %d in different contexts", l, prev, ids[i])
+		}
+		s.labels.tokens[l] = ids[i]
+	}
+	if conflict != "" {
+		s.labels.exact, s.labels.reason = true, conflict
+	} else {
+		s.labels.verified++
+	}
+	s.verifying--
+	s.broadcast()
+	return conflict
+}
+
+// settleLabels ends a verification that failed (reason != "") or could not
+// finish (reason == "", e.g. a network error: another question verifies).
+func (s *Scorer) settleLabels(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if reason != "" && !s.labels.exact {
+		s.labels.exact, s.labels.reason = true, reason
+	}
+	s.verifying--
+	s.broadcast()
+}
+
+// broadcast wakes every question waiting in claimLabels; s.mu must be held.
+func (s *Scorer) broadcast() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // verifyLabels checks that tokenize(context + label) is tokenize(context)

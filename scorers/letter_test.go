@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -320,5 +321,34 @@ func TestContinuationPIQA(t *testing.T) {
 	}
 	if completions.Load() != int64(2*len(exs)) {
 		t.Fatalf("%d completions for %d two-choice questions", completions.Load(), len(exs))
+	}
+}
+
+// Under concurrency only the first VerifyQuestions questions check the label
+// split; the rest wait for the verdict instead of each paying five tokenize
+// calls for it.
+func TestVerificationIsNotRepeatedUnderConcurrency(t *testing.T) {
+	api := startSim(t, nil)
+	exs := readExamples(t, sampleTest, 48)
+	s := newScorer(t, api, Options{Method: Letter, VerifyQuestions: 3})
+	got := make([]*results.Sample, len(exs))
+	var wg sync.WaitGroup
+	for i := range exs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = s.Score(context.Background(), &exs[i], i)
+		}()
+	}
+	wg.Wait()
+	tokenize := 0
+	for _, smp := range got {
+		if smp.Status != results.StatusOK || smp.Method != methodLetter {
+			t.Fatalf("%s: %s %s", smp.ID, smp.Status, smp.Error)
+		}
+		tokenize += countKind(smp, "tokenize")
+	}
+	if want := 3 * (1 + 4); tokenize != want {
+		t.Fatalf("%d tokenize calls for %d concurrent questions, want %d (3 verifications)", tokenize, len(exs), want)
 	}
 }

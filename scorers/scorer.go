@@ -87,6 +87,10 @@ type Scorer struct {
 
 	mu     sync.Mutex
 	labels labelState
+	// verifying counts questions checking the label split right now;
+	// changed is closed (and replaced) whenever labels or verifying change.
+	verifying int
+	changed   chan struct{}
 }
 
 // New returns a scorer for model.
@@ -94,7 +98,7 @@ func New(api API, model endpoint.ModelID, opts Options) (*Scorer, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	return &Scorer{api: api, model: model, opts: opts, tok: newTokenCache(api, model, opts.CacheSize)}, nil
+	return &Scorer{api: api, model: model, opts: opts, tok: newTokenCache(api, model, opts.CacheSize), changed: make(chan struct{})}, nil
 }
 
 // Model returns the model this scorer queries.
