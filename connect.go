@@ -96,38 +96,21 @@ func connect(ctx context.Context, e env, s connSettings) (*conn, error) {
 }
 
 // simConfig turns the config file's simulator section into the simulator's
-// settings, starting from its demo defaults.
+// settings, starting from its demo defaults: a key left out (zero) keeps
+// the default.
 func simConfig(s configs.Simulator) simulator.Config {
 	cfg := simulator.DefaultConfig()
-	if s.Seed != 0 {
-		cfg.Seed = s.Seed
-	}
+	override(&cfg.Seed, s.Seed)
+	override(&cfg.Latency.TTFT, s.TTFT)
+	override(&cfg.Latency.PerPromptToken, s.PerPromptToken)
+	override(&cfg.Latency.ITL, s.ITL)
+	override(&cfg.Latency.Jitter, s.Jitter)
+	override(&cfg.Capacity, s.Capacity)
+	override(&cfg.Faults.RetryAfter, s.RetryAfter)
+	override(&cfg.Faults.SlowDelay, s.SlowDelay)
+	override(&cfg.Quirks.ChunkTokens, s.ChunkTokens)
 	if len(s.Adapters) > 0 {
 		cfg.Adapters = s.Adapters
-	}
-	if s.TTFT != 0 {
-		cfg.Latency.TTFT = s.TTFT
-	}
-	if s.PerPromptToken != 0 {
-		cfg.Latency.PerPromptToken = s.PerPromptToken
-	}
-	if s.ITL != 0 {
-		cfg.Latency.ITL = s.ITL
-	}
-	if s.Jitter != 0 {
-		cfg.Latency.Jitter = s.Jitter
-	}
-	if s.Capacity != 0 {
-		cfg.Capacity = s.Capacity
-	}
-	if s.RetryAfter != 0 {
-		cfg.Faults.RetryAfter = s.RetryAfter
-	}
-	if s.SlowDelay != 0 {
-		cfg.Faults.SlowDelay = s.SlowDelay
-	}
-	if s.ChunkTokens != 0 {
-		cfg.Quirks.ChunkTokens = s.ChunkTokens
 	}
 	cfg.Faults.Rate429 = s.Rate429
 	cfg.Faults.Rate500 = s.Rate500
@@ -136,4 +119,11 @@ func simConfig(s configs.Simulator) simulator.Config {
 	cfg.Faults.RateCut = s.RateCut
 	cfg.Faults.RateSlow = s.RateSlow
 	return cfg
+}
+
+func override[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
 }
