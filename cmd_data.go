@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -110,7 +109,7 @@ Examples:
 			}
 			n, err := datasets.Convert(c.Context, paths, out, opts)
 			if err != nil {
-				return errors.Join(err, fmt.Errorf("%s may be incomplete", out))
+				return err
 			}
 			if !c.Bool("quiet") {
 				fmt.Fprintf(e.stdout, "wrote %d examples to %s\n", n, out)

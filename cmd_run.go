@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -162,6 +163,9 @@ func dataOptions(layout string, fields map[string]string, onInvalid string) (dat
 	policy, err := datasets.ParseInvalidPolicy(onInvalid)
 	if err != nil {
 		return datasets.Options{}, usageError{err.Error()}
+	}
+	if layout != "" && !slices.Contains(configs.Layouts, layout) {
+		return datasets.Options{}, usagef("--layout %q: want one of %s", layout, strings.Join(configs.Layouts, ", "))
 	}
 	return datasets.Options{Layout: datasets.Layout(layout), Fields: fields, OnInvalid: policy}, nil
 }

@@ -111,6 +111,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"bad model id", []string{"run", "--base-url", "sim", "--model", "a:b:c", "--dataset", "x.jsonl"}, "models"},
 		{"bad format", []string{"inspect", "--format", "yaml", "testdata/samples/mmlu_sample/test.jsonl"}, `--format "yaml"`},
 		{"ping without model", []string{"ping", "--base-url", "sim"}, "--model"},
+		{"bad layout", []string{"inspect", "--layout", "mmlu", "testdata/samples/mmlu_sample/test.jsonl"}, `--layout "mmlu": want one of mmlu-hf`},
+		{"bad on-invalid", []string{"convert", "--on-invalid", "ignore", "a.jsonl", "b.jsonl"}, "on-invalid"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package datasets
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -302,5 +303,29 @@ func TestFingerprintStableAcrossDirs(t *testing.T) {
 	fl, _ := Fingerprint(t.Context(), []string{a}, Options{Layout: LayoutMMLUHF})
 	if fa != fb || fa == fc || fa == fl || len(fa) != 64 {
 		t.Fatalf("fingerprints: %s %s %s %s", fa, fb, fc, fl)
+	}
+}
+
+// A conversion that fails part-way leaves no output file behind, and never
+// clobbers an existing one.
+func TestConvertFailureLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(`{"question":"q","choices":["a","b"],"answer":0}
+{"question":"q","choices":["a","b"],"answer":5}
+`), 0o644)
+	out := filepath.Join(dir, "out.parquet")
+	os.WriteFile(out, []byte("keep me"), 0o644)
+	if _, err := Convert(context.Background(), []string{in}, out, Options{}); err == nil || !strings.Contains(err.Error(), "in.jsonl:2") {
+		t.Fatalf("want the bad record named, got %v", err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "keep me" {
+		t.Fatal("a failed conversion overwrote the existing output")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Fatalf("a partial file was left behind: %v", entries)
+	}
+	if _, err := Convert(context.Background(), []string{in}, filepath.Join(dir, "x.txt"), Options{}); err == nil || !strings.Contains(err.Error(), "x.txt: can write") {
+		t.Fatalf("unsupported output: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
@@ -164,17 +165,27 @@ func (w *parquetWriter) Close() error {
 
 // Convert copies the examples of in to out, in the format of out's
 // extension, and returns how many it wrote.
-func Convert(ctx context.Context, in []string, out string, opts Options) (int, error) {
+func Convert(ctx context.Context, in []string, out string, opts Options) (n int, err error) {
 	r, err := Open(ctx, in, opts)
 	if err != nil {
 		return 0, err
 	}
 	defer r.Close()
-	w, err := Create(out)
+	// Write beside the target and rename at the end, so a failed conversion
+	// never leaves a file that looks complete (or clobbers a good one).
+	tmp := filepath.Join(filepath.Dir(out), ".partial-"+filepath.Base(out))
+	if fm, ok := formatOf(out); !ok || fm == formatJSON {
+		return 0, fmt.Errorf("datasets: %s: can write .jsonl, .jsonl.gz, .csv or .parquet", out)
+	}
+	w, err := Create(tmp)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
 	for {
 		ex, err := r.Next()
 		if err == io.EOF {
@@ -192,6 +203,9 @@ func Convert(ctx context.Context, in []string, out string, opts Options) (int, e
 	}
 	if err := w.Close(); err != nil {
 		return n, fmt.Errorf("datasets: write %s: %w", out, err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return n, fmt.Errorf("datasets: %w", err)
 	}
 	return n, nil
 }
