@@ -2,6 +2,7 @@ package reports
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,27 @@ func TestLatencyEdges(t *testing.T) {
 	one.add(12.5)
 	if l := one.result(); l.Std.Valid() || l.P99 != 12.5 {
 		t.Errorf("one value: %+v, want std null and p99 12.5", l)
+	}
+}
+
+func TestLogTicksAlwaysLabelled(t *testing.T) {
+	cases := []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{27, 42, []string{"30", "40"}},
+		{0.8, 30, []string{"1", "2", "5", "10", "20"}},
+		{3, 4.5, []string{"3", "4"}},
+	}
+	for _, tc := range cases {
+		var got []string
+		for _, tk := range (ticks125{}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("ticks(%v, %v) labelled %v, want %v", tc.lo, tc.hi, got, tc.want)
+		}
 	}
 }

@@ -339,5 +339,18 @@ func (ticks125) Ticks(lo, hi float64) []plot.Tick {
 			ticks = append(ticks, t)
 		}
 	}
+	// A range inside one step of 1-2-5 (say 27 to 42 ms) would show no label
+	// at all: label every tick instead.
+	labelled := 0
+	for _, t := range ticks {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled < 2 {
+		for i := range ticks {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', -1, 64)
+		}
+	}
 	return ticks
 }
