@@ -427,3 +427,21 @@ func TestFaultsAreRetriedAndRecorded(t *testing.T) {
 		t.Fatalf("the journal does not show the faults: %v", statuses)
 	}
 }
+
+// --rate spaces every request (tokenize calls included) through a token
+// bucket: N requests at R per second cannot finish in less than (N-1)/R.
+func TestRateLimitSpacesRequests(t *testing.T) {
+	s := startSim(t, nil)
+	api := &peakAPI{API: s.client}
+	opts := baseOptions(t, t.TempDir())
+	opts.Models, opts.Limit, opts.Rate, opts.Shots, opts.FewShot = models(t, "demo"), 12, 100, 0, nil
+	start := time.Now()
+	if _, err := Run(context.Background(), api, opts); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	requests := 12 + 5*5 // completions, plus tokenize calls verifying the first 5 questions
+	if min := time.Duration(requests-1) * time.Second / 100; elapsed < min {
+		t.Fatalf("%d requests at --rate 100 took %v, less than %v", requests, elapsed, min)
+	}
+}
