@@ -102,6 +102,7 @@ Examples:
 			convertCommand(e),
 			pingCommand(e),
 			serveCommand(e),
+			loadCommand(e),
 		},
 	}
 }

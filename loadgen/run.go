@@ -1,0 +1,298 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/evalbench/evalbench/endpoint"
+	"github.com/evalbench/evalbench/results"
+)
+
+// ErrInterrupted is returned (with the partial report) when ctx was
+// cancelled before the run ended.
+var ErrInterrupted = errors.New("loadgen: interrupted")
+
+// Client is what the load generator needs of the endpoint client.
+// *endpoint.Client implements it.
+type Client interface {
+	Tokenizer
+	CompletionsStream(ctx context.Context, req *endpoint.CompletionRequest) (*endpoint.Stream, endpoint.Call, error)
+	ChatStream(ctx context.Context, req *endpoint.ChatRequest) (*endpoint.Stream, endpoint.Call, error)
+}
+
+// Warning thresholds: a client busier than this, or later than this on
+// its schedule, may be measuring itself rather than the server.
+const (
+	WarnClientCores = 0.8
+	WarnLagP99MS    = 5.0
+)
+
+// runState is what every step of a run shares.
+type runState struct {
+	opts    Options
+	client  Client
+	prompts *prompts
+	log     *results.LoadRequestWriter
+	// work outlives an interrupt by opts.Grace, so requests in flight can
+	// finish briefly before they are cancelled.
+	work context.Context
+
+	outTokens  *int
+	streamOpts *endpoint.StreamOptions
+	tools      []endpoint.Tool
+}
+
+// stepSeed gives every step its own schedule, reproducible from the seed.
+func (g *runState) stepSeed(index int) uint64 {
+	return g.opts.Seed*0x9e3779b97f4a7c15 + uint64(index) + 1
+}
+
+// Run loads the endpoint as opts says and returns the report: every step's
+// figures, and the sweep's outcome. Each request is written to
+// opts.RequestLog as it ends. When ctx is cancelled, dispatch stops,
+// requests in flight get opts.Grace to finish, and Run returns the report
+// so far (status partial) with ErrInterrupted. On another error the report
+// so far is returned too, when there is one.
+func Run(ctx context.Context, client Client, opts Options) (*results.LoadReport, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	if client == nil {
+		return nil, errors.New("loadgen: no client")
+	}
+	rep := &results.LoadReport{
+		Schema: results.LoadSchema, Version: opts.Version, Status: results.LoadComplete,
+		Started: time.Now(), Config: configOf(&opts), Warnings: []string{}, Definitions: Definitions(),
+	}
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(opts.Grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelWork()
+		case <-work.Done():
+		}
+	})
+	defer stopGrace()
+
+	g := &runState{opts: opts, client: client, work: work, tools: opts.tools(),
+		streamOpts: &endpoint.StreamOptions{IncludeUsage: true}}
+	if opts.OutputTokens > 0 {
+		g.outTokens = endpoint.Ptr(opts.OutputTokens)
+	}
+	src, distinct, err := openSource(ctx, client, &opts)
+	if err != nil {
+		return nil, err
+	}
+	rep.Config.Source.Distinct = distinct
+	g.prompts = newPrompts(src)
+	defer g.prompts.close()
+	if opts.RequestLog != nil {
+		g.log = results.NewLoadRequestWriter(opts.RequestLog)
+	}
+
+	var runErr error
+	switch opts.Profile {
+	case ProfileConcurrency:
+		for i, n := range opts.Concurrency {
+			if runErr = g.step(ctx, rep, stepPlan{index: i, kind: "concurrency", concurrency: n}); runErr != nil {
+				break
+			}
+		}
+	case ProfileRate:
+		for i, r := range opts.Rates {
+			if runErr = g.step(ctx, rep, stepPlan{index: i, kind: "rate", rate: r, maxConc: opts.MaxConcurrency}); runErr != nil {
+				break
+			}
+		}
+	case ProfileSweep:
+		runErr = g.sweep(ctx, rep)
+	}
+	if g.log != nil {
+		if err := g.log.Flush(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if ctx.Err() != nil && (runErr == nil || errors.Is(runErr, ErrInterrupted)) {
+		runErr = ErrInterrupted
+	}
+	if runErr != nil {
+		rep.Status = results.LoadPartial
+	}
+	rep.Finished = time.Now()
+	rep.WallSeconds = rep.Finished.Sub(rep.Started).Seconds()
+	rep.Notes = append(rep.Notes, notes(&opts)...)
+	return rep, runErr
+}
+
+// step runs one step and appends its summary and warnings to rep.
+func (g *runState) step(ctx context.Context, rep *results.LoadReport, plan stepPlan) error {
+	if ctx.Err() != nil {
+		return ErrInterrupted
+	}
+	st := newStep(g, plan)
+	s, err := st.execute(ctx)
+	rep.Steps = append(rep.Steps, *s)
+	rep.Warnings = append(rep.Warnings, stepWarnings(&g.opts, s)...)
+	g.logStepEnd(s)
+	if err != nil {
+		return err
+	}
+	if st.interrupted.Load() {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+// openSource opens the prompt source the options name; distinct is the
+// number of distinct synthetic prompts (0 for files).
+func openSource(ctx context.Context, client Client, o *Options) (source, int, error) {
+	chat := o.API == APIChat
+	switch {
+	case len(o.Dataset) > 0:
+		s, err := openDataset(ctx, o.Dataset, o.DataOptions, chat)
+		return s, 0, err
+	case o.PromptsFile != "":
+		s, err := openPromptsFile(o.PromptsFile, chat)
+		return s, 0, err
+	}
+	if !o.Quiet && o.Log != nil {
+		fmt.Fprintf(o.Log, "load: calibrating %d synthetic prompts of %d tokens with the tokenize endpoint\n", o.SyntheticPool, o.InputTokens)
+	}
+	pool, err := syntheticPool(ctx, client, o.Model, o.InputTokens, o.SyntheticPool, o.Seed, chat)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, 0, ErrInterrupted
+		}
+		return nil, 0, err
+	}
+	return &poolSource{pool: pool}, len(pool), nil
+}
+
+func configOf(o *Options) results.LoadConfig {
+	c := results.LoadConfig{
+		BaseURL: o.BaseURL, Model: o.Model, API: string(o.API), Tools: o.Tools, Profile: string(o.Profile),
+		Concurrency: o.Concurrency, Rates: o.Rates, MaxConcurrency: o.MaxConcurrency,
+		DurationSeconds: o.Duration.Seconds(), Requests: o.Requests,
+		WarmupSeconds: o.Warmup.Seconds(), CooldownSeconds: o.Cooldown.Seconds(), RampUpSeconds: o.RampUp.Seconds(),
+		OutputTokens: o.OutputTokens, Seed: o.Seed, InProcessServer: o.InProcessServer,
+	}
+	if o.Profile != ProfileConcurrency {
+		c.Arrival = string(o.Arrival)
+		if o.Arrival == Gamma {
+			c.Burstiness = o.Burstiness
+		}
+	}
+	if o.Profile == ProfileSweep {
+		c.SweepSteps, c.SaturationRatio = o.SweepSteps, o.SaturationRatio
+	}
+	switch {
+	case len(o.Dataset) > 0:
+		c.Source = results.LoadSource{Kind: "dataset", Paths: o.Dataset}
+	case o.PromptsFile != "":
+		c.Source = results.LoadSource{Kind: "prompts", Paths: []string{o.PromptsFile}}
+	default:
+		c.Source = results.LoadSource{Kind: "synthetic", InputTokens: o.InputTokens}
+	}
+	if o.SLO.Set() {
+		opt := func(d time.Duration) results.Float {
+			if d <= 0 {
+				return results.NaN()
+			}
+			return results.Float(ms(d))
+		}
+		c.SLO = &results.LoadSLO{TTFT: opt(o.SLO.TTFT), TPOT: opt(o.SLO.TPOT), E2E: opt(o.SLO.E2E), Attainment: o.SLOAttainment}
+	}
+	return c
+}
+
+// stepWarnings flags a step whose figures may describe the client more
+// than the server.
+func stepWarnings(o *Options, s *results.LoadStep) []string {
+	var w []string
+	where := fmt.Sprintf("step %d (%s)", s.Index+1, s.Label)
+	if c := s.Client.Cores; c.Valid() && float64(c) > WarnClientCores {
+		msg := fmt.Sprintf("%s: the client used %.2f CPU cores (more than %.0f%% of a core, GOMAXPROCS %d): latencies may include the client's own delays",
+			where, float64(c), WarnClientCores*100, s.Client.GOMAXPROCS)
+		if o.InProcessServer {
+			msg += "; this figure includes the embedded simulator, which runs in the same process (run `evalbench serve` separately to measure the client alone)"
+		}
+		w = append(w, msg)
+	}
+	if p := s.Latency.DispatchLag.P99; p.Valid() && float64(p) > WarnLagP99MS {
+		w = append(w, fmt.Sprintf("%s: dispatch lag p99 %.1f ms exceeds %.0f ms: the client fell behind its schedule", where, float64(p), WarnLagP99MS))
+	}
+	if s.Kind == "rate" && s.MaxConcurrency == 0 {
+		if sr := s.Throughput.SendRate; sr.Valid() && s.Requests.Sent > 100 && float64(sr) < 0.95*s.Rate && s.Status == results.LoadComplete && o.Arrival == Constant {
+			w = append(w, fmt.Sprintf("%s: requests were sent at %.1f/s, below the %.1f/s asked for", where, float64(sr), s.Rate))
+		}
+	}
+	if e2e := s.Latency.E2E.FromIntended.P50; e2e.Valid() && s.Requests.Measured > 0 && s.WindowStart*1000 < float64(e2e) {
+		w = append(w, fmt.Sprintf("%s: the warm-up (%.3gs) is shorter than the median E2E latency (%.3gs): completions lag the window's start, so its throughput is underestimated by about E2E/window (%.0f%%)",
+			where, s.WindowStart, float64(e2e)/1000, 100*float64(e2e)/1000/max(s.WindowSeconds, 1e-9)))
+	}
+	if n := s.Requests.UsageMismatch; n > 0 {
+		w = append(w, fmt.Sprintf("%s: usage.completion_tokens differs from the tokens counted in the stream in %d requests (usage is used)", where, n))
+	}
+	if n := s.Requests.UsageMissing; n > 0 {
+		w = append(w, fmt.Sprintf("%s: %d requests had no usage chunk; their output tokens were counted from the stream", where, n))
+	}
+	if s.Requests.Measured == 0 && s.Status == results.LoadComplete {
+		w = append(w, fmt.Sprintf("%s: no request started inside the measurement window", where))
+	}
+	return w
+}
+
+func notes(o *Options) []string {
+	n := []string{
+		"Requests count in a step's latency figures iff their intended start time falls in its measurement window; warm-up and cool-down requests are excluded.",
+		"Throughput counts the events inside the window: completions, and output tokens as they arrived (prompt tokens when the first token arrived).",
+		"Latencies are over successful measured requests; errors are counted apart. Each request made one attempt (no retries).",
+	}
+	if o.SLO.Set() {
+		n = append(n, fmt.Sprintf("Goodput: a request is good iff it succeeded and met %s, TTFT and E2E taken from the intended send time; a step meets the SLOs when at least %.0f%% of its measured requests are good.", o.SLO, o.SLOAttainment*100))
+	}
+	if o.InProcessServer {
+		n = append(n, "The server was the embedded simulator, in the same process: client CPU figures include it.")
+	}
+	n = append(n, fmt.Sprintf("Client: GOMAXPROCS %d.", runtime.GOMAXPROCS(0)))
+	return n
+}
+
+// Definitions says what each figure of load.json measures.
+func Definitions() map[string]string {
+	return map[string]string{
+		"ttft_ms":             "time to first token: to the first streamed chunk that carries a token (never an empty or role-only chunk)",
+		"itl_ms":              "inter-token latency, one sample per token: a chunk carrying k tokens gives k samples of (its gap since the previous token-carrying chunk)/k; tokens beyond the first in the first chunk give none",
+		"tpot_ms":             "time per output token after the first: (e2e − ttft) / (output tokens − 1), per request, when output tokens > 1",
+		"e2e_ms":              "end-to-end latency: to the last chunk that carries a token (not the trailing usage chunk or [DONE])",
+		"from_intended":       "measured from the time the schedule meant the request to be sent: corrects coordinated omission, charging client queueing and lag to the latency",
+		"from_sent":           "measured from the time the request was handed to the HTTP client",
+		"schedule_lag_ms":     "sent − intended: dispatch lag plus client queue time",
+		"dispatch_lag_ms":     "how late the client started a request (open loop) or turned around to the next (closed loop)",
+		"client_queue_ms":     "wait for a --max-concurrency slot",
+		"output_tokens":       "usage.completion_tokens, or the tokens counted in the stream when the reply had no usage",
+		"requests_per_s":      "successful completions inside the measurement window / window length",
+		"output_tokens_per_s": "output tokens that arrived inside the window / window length",
+		"total_tokens_per_s":  "output tokens plus the prompt tokens of requests whose first token arrived inside the window, per second",
+		"offered_per_s":       "requests whose intended start is inside the window / window length",
+		"send_rate":           "(requests sent − 1) / (last send − first send), over the whole step",
+		"achieved_ratio":      "requests_per_s / offered_per_s",
+		"goodput":             "requests_per_s × the fraction of measured requests that succeeded and met every SLO",
+		"cpu_cores":           "the process's user+system CPU time over the step / the step's wall time",
+	}
+}
+
+// finite maps NaN to nil-like zero for comparisons.
+func finite(f results.Float) float64 {
+	if !f.Valid() {
+		return math.NaN()
+	}
+	return float64(f)
+}
