@@ -8,6 +8,7 @@ require (
 	github.com/parquet-go/parquet-go v0.32.0 // reads pyarrow/DuckDB Parquet datasets row group by row group; writes samples.parquet
 	github.com/schollz/progressbar/v3 v3.19.1 // progress bar on a terminal
 	github.com/urfave/cli/v2 v2.27.7 // command-line parsing and --help
+	github.com/valyala/fastjson v1.6.10 // stream events without reflection: the load generator decodes thousands a second
 	golang.org/x/sync v0.24.0 // errgroup, semaphore and singleflight for the fan-out
 	golang.org/x/term v0.47.0 // is stderr a terminal (bar) or a log (periodic lines)
 	golang.org/x/time v0.16.0 // token-bucket rate limit for --rate

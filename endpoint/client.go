@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/valyala/fastjson"
 )
 
 // Base URLs. Paths are appended as {BaseURL}/v1/completions and so on; a
@@ -59,8 +61,9 @@ type Client struct {
 	// Header values, built once and shared read-only by every request.
 	hAuth, hTeam, hUA []string
 
-	bufs sync.Pool // *bytes.Buffer for reply bodies
-	sses sync.Pool // *SSEReader for streams
+	bufs    sync.Pool // *bytes.Buffer for reply bodies
+	sses    sync.Pool // *SSEReader for streams
+	parsers fastjson.ParserPool
 }
 
 type apiPath int

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // Chunk is one streamed piece of a reply that carries something: text,
@@ -99,11 +101,21 @@ type Stream struct {
 	wc completionChunkWire
 	wh chatChunkWire
 
-	// One decoder per stream, fed one event at a time: json.Unmarshal
+	// fast parses the common events (fastchunk.go); it comes from the
+	// client's pool on the first event and goes back on Close.
+	fast *fastjson.Parser
+	// One strict decoder per stream, fed one event at a time: json.Unmarshal
 	// would allocate its decoding state afresh for every event.
 	dec  *json.Decoder
 	feed eventFeed
 	fed  int64
+}
+
+func (s *Stream) parser() *fastjson.Parser {
+	if s.fast == nil {
+		s.fast = s.c.parsers.Get()
+	}
+	return s.fast
 }
 
 // eventFeed hands the decoder the current event's data, then EOF.
@@ -206,6 +218,10 @@ func (s *Stream) Close() error {
 	}
 	s.c.putSSE(s.sse)
 	s.sse = nil
+	if s.fast != nil {
+		s.c.parsers.Put(s.fast)
+		s.fast = nil
+	}
 	return nil
 }
 
@@ -288,8 +304,12 @@ func (s *Stream) decodeCompletion(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wc = completionChunkWire{Choices: choices}
 	w := &s.wc
-	if err := s.decode(data, w); err != nil {
-		return s.decodeError(data, completionChunkShape, err)
+	if !fastCompletion(s.parser(), data, w) {
+		clear(w.Choices[:cap(w.Choices)])
+		s.wc = completionChunkWire{Choices: w.Choices[:0]}
+		if err := s.decode(data, w); err != nil {
+			return s.decodeError(data, completionChunkShape, err)
+		}
 	}
 	if len(w.Error) > 0 && !isNull(w.Error) {
 		return s.eventError(data)
@@ -364,8 +384,12 @@ func (s *Stream) decodeChat(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wh = chatChunkWire{Choices: choices}
 	w := &s.wh
-	if err := s.decode(data, w); err != nil {
-		return s.decodeError(data, chatChunkShape, err)
+	if !fastChat(s.parser(), data, w) {
+		clear(w.Choices[:cap(w.Choices)])
+		s.wh = chatChunkWire{Choices: w.Choices[:0]}
+		if err := s.decode(data, w); err != nil {
+			return s.decodeError(data, chatChunkShape, err)
+		}
 	}
 	if len(w.Error) > 0 && !isNull(w.Error) {
 		return s.eventError(data)
