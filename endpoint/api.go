@@ -29,7 +29,7 @@ func (c *Client) Completions(ctx context.Context, req *CompletionRequest) (*Comp
 		return nil, call, c.decodeError(pathCompletions, r.body.Bytes(), err, &call)
 	}
 	if len(resp.Choices) == 0 {
-		if msg := jsonMessage(r.body.Bytes()); msg != "" {
+		if msg := jsonMessage(c.scrub.bytes(r.body.Bytes())); msg != "" {
 			return nil, call, c.replyError(pathCompletions, msg, &call)
 		}
 	}
@@ -58,7 +58,7 @@ func (c *Client) Chat(ctx context.Context, req *ChatRequest) (*ChatResponse, Cal
 		return nil, call, c.decodeError(pathChat, r.body.Bytes(), err, &call)
 	}
 	if len(resp.Choices) == 0 {
-		if msg := jsonMessage(r.body.Bytes()); msg != "" {
+		if msg := jsonMessage(c.scrub.bytes(r.body.Bytes())); msg != "" {
 			return nil, call, c.replyError(pathChat, msg, &call)
 		}
 	}
@@ -168,10 +168,11 @@ func (c *Client) decodeError(path apiPath, body []byte, err error, call *Call) e
 }
 
 // replyError reports a 200 reply that holds an error instead of choices.
+// msg comes from a scrubbed body.
 func (c *Client) replyError(path apiPath, msg string, call *Call) error {
 	msg = truncate(msg, 4*maxErrMessage)
 	if n := len(call.Attempts); n > 0 {
-		call.Attempts[n-1].Err = truncate(c.scrub.scrub("error in a 200 reply: "+msg), 300)
+		call.Attempts[n-1].Err = truncate("error in a 200 reply: "+msg, 300)
 	}
 	return c.errorf("endpoint: %s: the 200 reply holds an error and no choices: %s", path, msg)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -110,14 +109,14 @@ func New(opts Options) (*Client, error) {
 		}
 		c.hAuth = []string{"Bearer " + opts.Token}
 		c.scrub = newScrubber(opts.Token)
-	} else if !isLoopback(u.Hostname()) {
+	} else if IsFriendliCloud(u.Hostname()) {
 		return nil, fmt.Errorf("endpoint: %s needs an API token: set FRIENDLI_TOKEN or pass --token-file", base)
 	}
-	if opts.Team != "" {
-		if strings.ContainsFunc(opts.Team, func(r rune) bool { return unicode.IsControl(r) || r > unicode.MaxASCII }) {
-			return nil, fmt.Errorf("endpoint: team %q holds control or non-ASCII characters", opts.Team)
+	if team := strings.TrimSpace(opts.Team); team != "" {
+		if strings.ContainsFunc(team, func(r rune) bool { return unicode.IsControl(r) || r > unicode.MaxASCII }) {
+			return nil, fmt.Errorf("endpoint: team %q holds control or non-ASCII characters", team)
 		}
-		c.hTeam = []string{strings.TrimSpace(opts.Team)}
+		c.hTeam = []string{team}
 	}
 	if opts.UserAgent != "" {
 		c.hUA = []string{opts.UserAgent}
@@ -162,13 +161,13 @@ func normalizeBaseURL(raw string) (string, *url.URL, error) {
 		return "", nil, fmt.Errorf("endpoint: base URL %s holds credentials; pass the token with FRIENDLI_TOKEN or --token-file", u.Redacted())
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", nil, fmt.Errorf("endpoint: base URL %q: want an http:// or https:// URL", s)
+		return "", nil, fmt.Errorf("endpoint: base URL %q: want an http:// or https:// URL", redactURL(s))
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return "", nil, fmt.Errorf("endpoint: base URL %q has no host", s)
+		return "", nil, fmt.Errorf("endpoint: base URL %q has no host", redactURL(s))
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return "", nil, fmt.Errorf("endpoint: base URL %q: a query or fragment cannot be a base", s)
+		return "", nil, fmt.Errorf("endpoint: base URL %q: a query or fragment cannot be a base (pass the token with FRIENDLI_TOKEN or --token-file)", redactURL(s))
 	}
 	p := strings.TrimRight(u.Path, "/")
 	p = strings.TrimSuffix(p, "/v1")
@@ -177,14 +176,36 @@ func normalizeBaseURL(raw string) (string, *url.URL, error) {
 	return u.String(), u, nil
 }
 
-// isLoopback reports whether host is this machine, where a container or the
-// simulator runs without auth.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
+// IsFriendliCloud reports whether host is FriendliAI's own API, which needs
+// a token. Containers and other servers may run without auth (a Friendli
+// Container has no security scheme), so elsewhere a token is optional.
+func IsFriendliCloud(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	return host == "friendli.ai" || strings.HasSuffix(host, ".friendli.ai")
+}
+
+// BaseURLHost returns the host of a base URL as New would read it, or ""
+// if it is not one.
+func BaseURLHost(raw string) string {
+	_, u, err := normalizeBaseURL(raw)
+	if err != nil {
+		return ""
 	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.Unmap().IsLoopback()
+	return u.Hostname()
+}
+
+// redactURL shows a URL without what may be secret: its query, fragment
+// and user info.
+func redactURL(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i] + "?…"
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		if j := strings.IndexByte(s[i+3:], '@'); j >= 0 && !strings.ContainsAny(s[i+3:i+3+j], "/") {
+			s = s[:i+3] + "…@" + s[i+3+j+1:]
+		}
+	}
+	return s
 }
 
 // newTransport is tuned for many concurrent requests to one host. With

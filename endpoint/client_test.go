@@ -32,13 +32,16 @@ func TestNew(t *testing.T) {
 		{name: "ipv6 loopback", base: "http://[::1]:8000", wantBase: "http://[::1]:8000"},
 		{name: "localhost", base: "http://LocalHost:9000", wantBase: "http://LocalHost:9000"},
 		{name: "remote without token", base: "https://api.friendli.ai/dedicated", wantErr: "set FRIENDLI_TOKEN or pass --token-file"},
-		{name: "lan without token", base: "http://10.0.0.5:8000", wantErr: "set FRIENDLI_TOKEN or pass --token-file"},
-		{name: "localhost lookalike", base: "http://localhost.example.com", wantErr: "set FRIENDLI_TOKEN"},
+		{name: "lan container without token", base: "http://10.0.0.5:8000", wantBase: "http://10.0.0.5:8000"},
+		{name: "friendli lookalike without token", base: "https://friendli.ai.example.com", wantBase: "https://friendli.ai.example.com"},
+		{name: "friendli subdomain without token", base: "https://x.Friendli.AI./v1", wantErr: "set FRIENDLI_TOKEN or pass --token-file"},
 		{name: "scheme", base: "ftp://x", token: "t", wantErr: "want an http:// or https:// URL"},
 		{name: "no scheme", base: "api.friendli.ai/dedicated", token: "t", wantErr: "want an http:// or https:// URL"},
 		{name: "no host", base: "http:///x", token: "t", wantErr: "has no host"},
 		{name: "credentials", base: "https://user:pw@api.friendli.ai", token: "t", wantErr: "holds credentials"},
 		{name: "query", base: "https://api.friendli.ai/dedicated?x=1", token: "t", wantErr: "query or fragment"},
+		{name: "query secret", base: "https://api.friendli.ai/dedicated?api_key=pw", token: "t", wantErr: "query or fragment"},
+		{name: "scheme with query secret", base: "ftp://x/?key=pw", token: "t", wantErr: "want an http://"},
 		{name: "bad token", base: "https://api.friendli.ai", token: "a\nb", wantErr: "whitespace"},
 	}
 	for _, tt := range tests {
@@ -61,7 +64,7 @@ func TestNew(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []Options{{BaseURL: "http://127.0.0.1", Timeout: -1}, {BaseURL: "http://127.0.0.1", Concurrency: -1}, {BaseURL: "http://127.0.0.1", Team: "a\nb"}} {
+	for _, bad := range []Options{{BaseURL: "http://127.0.0.1", Timeout: -1}, {BaseURL: "http://127.0.0.1", Concurrency: -1}, {BaseURL: "http://127.0.0.1", Team: "a\nb"}, {BaseURL: "http://127.0.0.1", Token: `a"b`}} {
 		if _, err := New(bad); err == nil {
 			t.Errorf("New(%+v) accepted", bad)
 		}

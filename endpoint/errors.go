@@ -82,16 +82,17 @@ const (
 // newAPIError builds the error for a non-2xx reply. Every string in it is
 // scrubbed of the token.
 func (c *Client) newAPIError(path string, resp *http.Response, body []byte, now time.Time) *APIError {
+	body = c.scrub.bytes(body)
 	e := &APIError{
 		Path:       path,
 		Status:     resp.StatusCode,
-		Message:    c.scrub.scrub(errorMessage(body, resp.Header.Get("Content-Type"))),
-		Body:       c.scrub.scrub(truncate(string(body), maxErrBody)),
+		Message:    errorMessage(body, resp.Header.Get("Content-Type")),
+		Body:       truncate(string(body), maxErrBody),
 		RetryAfter: retryAfter(resp.Header, now),
 	}
 	if e.Status >= 300 && e.Status < 400 {
 		if loc := resp.Header.Get("Location"); loc != "" && e.Message == "" {
-			e.Message = c.scrub.scrub("redirected to " + truncate(loc, maxErrMessage))
+			e.Message = "redirected to " + truncate(c.scrub.scrub(loc), maxErrMessage)
 		}
 	}
 	return e
@@ -266,11 +267,12 @@ func truncate(s string, n int) string {
 
 // quoteBody is a short prefix of a reply for decode errors, on one line.
 func (c *Client) quoteBody(b []byte) string {
+	b = c.scrub.bytes(b)
 	s := strings.ToValidUTF8(string(b[:min(len(b), maxQuote*2)]), "\uFFFD")
 	if len(b) > maxQuote*2 {
 		s += "…" // oneLine only marks cuts it makes itself
 	}
-	return c.scrub.scrub(oneLine(s, maxQuote))
+	return oneLine(s, maxQuote)
 }
 
 // scrubbedError carries a message that was scrubbed of the token while

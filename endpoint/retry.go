@@ -1,7 +1,11 @@
 package endpoint
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"net"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -20,14 +24,18 @@ import (
 // predictable, while still spreading clients that failed together.
 //
 // A Retry-After or retry-after-ms header on the failed reply replaces the
-// computed wait (no jitter: the server asked for that time), capped at Max.
+// computed wait (no jitter: the server asked for that time), capped at
+// MaxServerWait rather than Max: retrying before the server said it would
+// take us back only spends an attempt on another 429.
 type RetryPolicy struct {
 	// MaxAttempts counts attempts including the first; 1 = no retry.
 	MaxAttempts int
 	Initial     time.Duration
 	Multiplier  float64
-	// Max caps every single wait, server-requested ones included.
+	// Max caps every computed wait.
 	Max time.Duration
+	// MaxServerWait caps a wait the server asked for (default 10m).
+	MaxServerWait time.Duration
 	// Jitter is the fraction by which a computed wait may vary, in [0, 1].
 	Jitter float64
 	// MaxElapsed, if > 0, stops retrying once the next wait would take the
@@ -35,15 +43,17 @@ type RetryPolicy struct {
 	MaxElapsed time.Duration
 }
 
-// DefaultRetryPolicy returns 8 attempts, 500 ms doubling by 1.5 up to 60 s
-// per wait, 25% jitter, no overall budget.
+// DefaultRetryPolicy returns 8 attempts, 500 ms growing by 1.5 up to 60 s
+// per wait, 25% jitter, server-requested waits up to 10 minutes, no
+// overall budget.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		MaxAttempts: 8,
 		Initial:     500 * time.Millisecond,
 		Multiplier:  1.5,
-		Max:         60 * time.Second,
-		Jitter:      0.25,
+		Max:           60 * time.Second,
+		MaxServerWait: 10 * time.Minute,
+		Jitter:        0.25,
 	}
 }
 
@@ -54,7 +64,7 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	if p == (RetryPolicy{}) {
 		return d, nil
 	}
-	if p.MaxAttempts < 0 || p.Initial < 0 || p.Max < 0 || p.MaxElapsed < 0 || p.Multiplier < 0 {
+	if p.MaxAttempts < 0 || p.Initial < 0 || p.Max < 0 || p.MaxServerWait < 0 || p.MaxElapsed < 0 || p.Multiplier < 0 {
 		return p, fmt.Errorf("endpoint: retry policy: negative value in %+v", p)
 	}
 	if p.MaxAttempts == 0 {
@@ -69,6 +79,9 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	if p.Max == 0 {
 		p.Max = d.Max
 	}
+	if p.MaxServerWait == 0 {
+		p.MaxServerWait = max(d.MaxServerWait, p.Max)
+	}
 	if p.Multiplier < 1 || math.IsNaN(p.Multiplier) || math.IsInf(p.Multiplier, 0) {
 		return p, fmt.Errorf("endpoint: retry policy: multiplier %v, want >= 1", p.Multiplier)
 	}
@@ -81,7 +94,7 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 // backoff returns the wait after failed attempt n (1-based).
 func (p RetryPolicy) backoff(n int, serverWait time.Duration) time.Duration {
 	if serverWait > 0 {
-		return min(serverWait, p.Max)
+		return min(serverWait, p.MaxServerWait)
 	}
 	w := float64(p.Initial) * math.Pow(p.Multiplier, float64(n-1))
 	w = min(w, float64(p.Max))
@@ -89,6 +102,28 @@ func (p RetryPolicy) backoff(n int, serverWait time.Duration) time.Duration {
 		w *= 1 + p.Jitter*(2*rand.Float64()-1)
 	}
 	return min(time.Duration(w), p.Max)
+}
+
+// permanentConnError says a connection failure will not heal by waiting,
+// so retrying it only delays the error: the host name does not exist, its
+// certificate is not trusted, or it does not speak TLS on an https URL.
+func permanentConnError(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return true
+	}
+	var (
+		verify   *tls.CertificateVerificationError
+		record   tls.RecordHeaderError
+		hostname x509.HostnameError
+		unknown  x509.UnknownAuthorityError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &hostname) ||
+		errors.As(err, &unknown) || errors.As(err, &invalid) ||
+		// net/http turns the RecordHeaderError of an HTTP reply into this
+		// plain error, with no type to match.
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // retryableStatus lists the statuses the official SDK retries.

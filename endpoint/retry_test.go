@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,8 +104,11 @@ func TestBackoff(t *testing.T) {
 			}
 		}
 	}
-	if w := p.backoff(1, 5*time.Minute); w != p.Max {
-		t.Errorf("server wait of 5m gave %v, want the cap %v", w, p.Max)
+	if w := p.backoff(1, 5*time.Minute); w != 5*time.Minute {
+		t.Errorf("server wait of 5m gave %v, want 5m: a server's wait is honoured past Max", w)
+	}
+	if w := p.backoff(1, time.Hour); w != p.MaxServerWait {
+		t.Errorf("server wait of 1h gave %v, want the cap %v", w, p.MaxServerWait)
 	}
 	if w := p.backoff(3, 2*time.Second); w != 2*time.Second {
 		t.Errorf("server wait of 2s gave %v", w)
@@ -326,5 +330,55 @@ func TestRetryBudget(t *testing.T) {
 	// Waits of 100 ms then 200 ms: the second would end past 250 ms.
 	if h.count() != 2 || len(call.Attempts) != 2 {
 		t.Errorf("%d requests, attempts %+v", h.count(), call.Attempts)
+	}
+}
+
+// Connection failures that waiting cannot heal fail at once: an untrusted
+// certificate, and plain HTTP behind an https URL.
+func TestNoRetryOnPermanentConnErrors(t *testing.T) {
+	var h hits
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.add(r, nil) })
+	untrusted := httptest.NewTLSServer(handler)
+	t.Cleanup(untrusted.Close)
+	plain := httptest.NewServer(handler)
+	t.Cleanup(plain.Close)
+	for _, c := range []struct{ name, url, want string }{
+		{"untrusted certificate", untrusted.URL, "certificate"},
+		{"http behind https", strings.Replace(plain.URL, "http://", "https://", 1), "HTTPS"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cl, err := New(Options{BaseURL: c.url, Retry: fastRetry(5)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, call, err := cl.Tokenize(context.Background(), "m", "x")
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one about %s", err, c.want)
+			}
+			if len(call.Attempts) != 1 {
+				t.Errorf("%d attempts, want 1: %+v", len(call.Attempts), call.Attempts)
+			}
+		})
+	}
+}
+
+// Every attempt is timed: a server that takes 50 ms to fail shows at least
+// that in each attempt's latency.
+func TestAttemptsAreTimed(t *testing.T) {
+	c, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		http.Error(w, "busy", 503)
+	}, nil)
+	_, call, err := c.Completions(context.Background(), &CompletionRequest{Model: "m", Prompt: "p"})
+	if err == nil || len(call.Attempts) != 3 {
+		t.Fatalf("err %v, %d attempts", err, len(call.Attempts))
+	}
+	for i, a := range call.Attempts {
+		if a.Latency < 50*time.Millisecond || a.Start.IsZero() || a.Status != 503 {
+			t.Errorf("attempt %d: %+v, want a latency of at least 50ms and status 503", i, a)
+		}
+	}
+	if call.Elapsed() < 150*time.Millisecond {
+		t.Errorf("call elapsed %v, want at least the sum of its attempts", call.Elapsed())
 	}
 }

@@ -104,7 +104,7 @@ func (c *Client) attempt(ctx context.Context, path apiPath, body []byte, stream 
 	if err != nil {
 		a.Latency = time.Since(a.Start)
 		cancel()
-		return reply{}, true, 0, c.connError(ctx, actx, path, err, a)
+		return reply{}, !permanentConnError(err), 0, c.connError(ctx, actx, path, err, a)
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -127,6 +127,7 @@ func (c *Client) attempt(ctx context.Context, path apiPath, body []byte, stream 
 		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/json" {
 			// The server ignored stream: true (or sent an error as a 200).
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrRead))
+			b = c.scrub.bytes(b)
 			resp.Body.Close()
 			cancel()
 			a.Status = resp.StatusCode

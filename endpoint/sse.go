@@ -19,7 +19,9 @@ type Event struct {
 	// Data is the event's data: lines joined by "\n". It is valid only
 	// until the next call to Next.
 	Data []byte
-	// Arrived is when the line ending the event was read (monotonic clock).
+	// Arrived is when the bytes ending the event were read from the body
+	// (monotonic clock): events that came in one read share its time, so a
+	// slow consumer does not spread them out as if the server had.
 	Arrived time.Time
 }
 
@@ -36,6 +38,7 @@ type Event struct {
 // omit the final blank line), while a body that ends in the middle of a line
 // is an error wrapping io.ErrUnexpectedEOF.
 type SSEReader struct {
+	src     stampReader
 	br      *bufio.Reader
 	line    []byte // accumulates a line longer than the buffer
 	data    []byte
@@ -53,13 +56,30 @@ const (
 	maxSSEEvent = 256 << 20
 )
 
+// stampReader notes when a read last brought bytes.
+type stampReader struct {
+	r  io.Reader
+	at time.Time
+}
+
+func (s *stampReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.at = time.Now()
+	}
+	return n, err
+}
+
 // NewSSEReader returns a reader of the events in r.
 func NewSSEReader(r io.Reader) *SSEReader {
-	return &SSEReader{br: bufio.NewReaderSize(r, sseBufSize)}
+	s := &SSEReader{src: stampReader{r: r}}
+	s.br = bufio.NewReaderSize(&s.src, sseBufSize)
+	return s
 }
 
 func (r *SSEReader) reset(rd io.Reader) {
-	r.br.Reset(rd)
+	r.src = stampReader{r: rd}
+	r.br.Reset(&r.src)
 	r.line, r.data = r.line[:0], r.data[:0]
 	r.name, r.id, r.hasData, r.skipLF, r.err = "", "", false, false, nil
 }
@@ -105,7 +125,7 @@ func (r *SSEReader) Next() (Event, error) {
 }
 
 func (r *SSEReader) event() Event {
-	return Event{Name: r.name, ID: r.id, Data: r.data, Arrived: time.Now()}
+	return Event{Name: r.name, ID: r.id, Data: r.data, Arrived: r.src.at}
 }
 
 func (r *SSEReader) field(line []byte) {

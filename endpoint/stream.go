@@ -253,7 +253,7 @@ func plural(n int, what string) string {
 }
 
 func (s *Stream) eventError(data []byte) error {
-	msg := errorMessage(data, "application/json")
+	msg := errorMessage(s.c.scrub.bytes(data), "application/json")
 	return s.c.errorf("endpoint: %s: the server reported an error mid-stream: %s", s.path, msg)
 }
 

@@ -179,6 +179,43 @@ func TestStreamRequest(t *testing.T) {
 // Chunks served with pauses between them arrive with visible gaps, in
 // order: Arrived is taken when each event is read, not when it is decoded
 // or when the caller asks.
+// Events that came in one read share its time: a consumer slow to call
+// Next must not spread them out as if the server had.
+func TestStreamArrivedAtReadNotAtParse(t *testing.T) {
+	c, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		var b strings.Builder
+		for i := range 4 {
+			fmt.Fprintf(&b, "data: {\"choices\":[{\"index\":0,\"text\":\"t%d\",\"token\":%d}]}\n\n", i, i)
+		}
+		b.WriteString("data: [DONE]\n\n")
+		io.WriteString(w, b.String())
+	}, nil)
+	s, _, err := c.CompletionsStream(context.Background(), &CompletionRequest{Prompt: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var times []time.Time
+	for {
+		ch, err := s.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, ch.Arrived)
+		time.Sleep(30 * time.Millisecond)
+	}
+	if len(times) != 4 {
+		t.Fatalf("%d chunks, want 4", len(times))
+	}
+	if spread := times[3].Sub(times[0]); spread > 10*time.Millisecond {
+		t.Errorf("chunks that arrived together are stamped %v apart: stamped when parsed, not when read", spread)
+	}
+}
+
 func TestStreamArrivedTimes(t *testing.T) {
 	const gap = 150 * time.Millisecond
 	c, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {

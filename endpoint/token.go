@@ -1,11 +1,12 @@
 package endpoint
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"net/url"
 	"strings"
-	"unicode"
 )
 
 // maxTokenFile bounds what LoadToken reads: a token is well under 1 KiB, so a
@@ -50,14 +51,21 @@ func LoadToken(env, file string) (string, error) {
 }
 
 // checkToken rejects what cannot be a bearer token. The message never quotes
-// the token: a file holding two lines may hold a secret on each.
+// the token: a file holding two lines may hold a secret on each. Only
+// characters that JSON and URL encoders leave alone (bar '/' and '+',
+// whose escaped forms the scrubber knows) are accepted, so a token a
+// server echoes back is always recognised and removed.
 func checkToken(tok string) error {
 	for _, r := range tok {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r > unicode.MaxASCII {
-			return fmt.Errorf("the token holds whitespace, control or non-ASCII characters (more than one line?)")
+		if !tokenChar(r) {
+			return fmt.Errorf("the token holds whitespace or characters other than letters, digits and -._~+/=: (more than one line?)")
 		}
 	}
 	return nil
+}
+
+func tokenChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~+/=:", r)
 }
 
 // scrubber removes a token from strings that may end up in errors: a server
@@ -66,6 +74,7 @@ func checkToken(tok string) error {
 type scrubber struct {
 	token   string
 	escaped string // the token as JSON encoders that escape '/' write it
+	query   string // the token percent-encoded, as in a redirect's URL
 }
 
 func newScrubber(token string) scrubber {
@@ -73,10 +82,23 @@ func newScrubber(token string) scrubber {
 	if strings.Contains(token, "/") {
 		s.escaped = strings.ReplaceAll(token, "/", `\/`)
 	}
+	if q := url.QueryEscape(token); q != token {
+		s.query = q
+	}
 	return s
 }
 
 const redacted = "[REDACTED]"
+
+// bytes scrubs server bytes before anything cuts them: a token cut in two
+// by a truncation would no longer match, and its first half would leak.
+func (s scrubber) bytes(b []byte) []byte {
+	if s.token == "" || !(bytes.Contains(b, []byte(s.token)) ||
+		s.escaped != "" && bytes.Contains(b, []byte(s.escaped)) || s.query != "" && bytes.Contains(b, []byte(s.query))) {
+		return b
+	}
+	return []byte(s.scrub(string(b)))
+}
 
 func (s scrubber) scrub(str string) string {
 	if s.token == "" {
@@ -87,6 +109,9 @@ func (s scrubber) scrub(str string) string {
 	}
 	if s.escaped != "" && strings.Contains(str, s.escaped) {
 		str = strings.ReplaceAll(str, s.escaped, redacted)
+	}
+	if s.query != "" && strings.Contains(str, s.query) {
+		str = strings.ReplaceAll(str, s.query, redacted)
 	}
 	return str
 }
