@@ -5,9 +5,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -48,9 +48,9 @@ type RetryPolicy struct {
 // overall budget.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
-		MaxAttempts: 8,
-		Initial:     500 * time.Millisecond,
-		Multiplier:  1.5,
+		MaxAttempts:   8,
+		Initial:       500 * time.Millisecond,
+		Multiplier:    1.5,
 		Max:           60 * time.Second,
 		MaxServerWait: 10 * time.Minute,
 		Jitter:        0.25,

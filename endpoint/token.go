@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"net/url"
+	"os"
 	"strings"
 )
 
