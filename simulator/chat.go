@@ -46,11 +46,11 @@ func (s *Server) chatRequest(req *chatRequest, tools bool) (gr *genRequest, stre
 	}
 	gr.prompt = s.tok.Tokenize(prompt)
 	gr.h = ctxHash(gr.prompt)
-	maxTokens := req.MaxTokens
-	if maxTokens == nil {
-		maxTokens = req.MaxCompletionTokens
+	lf := lengthFields{prompt: "messages", promptTokens: len(gr.prompt), maxTokensName: "max_tokens", maxTokens: req.MaxTokens, minTokens: req.MinTokens}
+	if lf.maxTokens == nil {
+		lf.maxTokensName, lf.maxTokens = "max_completion_tokens", req.MaxCompletionTokens
 	}
-	if gr.maxOut, gr.minOut, e = s.lengths(len(gr.prompt), maxTokens, nil, req.MinTokens, nil); e != nil {
+	if gr.maxOut, gr.minOut, e = s.lengths(lf); e != nil {
 		return nil, false, false, e
 	}
 	if gr.n, e = checkN(req.N); e != nil {
@@ -80,7 +80,7 @@ func (s *Server) chatRequest(req *chatRequest, tools bool) (gr *genRequest, stre
 	if e = gr.setStops(req.Stop); e != nil {
 		return nil, false, false, e
 	}
-	if e := s.checkTokens("eos_token", req.EOSToken); e != nil {
+	if e := s.checkEOSTokens(req.EOSToken, gr.minOut); e != nil {
 		return nil, false, false, e
 	}
 	gr.eosExtra = req.EOSToken

@@ -33,6 +33,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, rt route, f
 func (s *Server) completionsRequest(req *completionsRequest) (gr *genRequest, stream, usage bool, e *apiError) {
 	gr = &genRequest{topK: -1}
 	hasPrompt, hasTokens := !isNull(req.Prompt), req.Tokens != nil
+	promptField := "prompt"
+	if hasTokens {
+		promptField = "tokens"
+	}
 	switch {
 	case hasPrompt && hasTokens:
 		return nil, false, false, invalid("tokens", "send either prompt or tokens, not both")
@@ -61,7 +65,12 @@ func (s *Server) completionsRequest(req *completionsRequest) (gr *genRequest, st
 	if req.MinTokens != nil && req.MinTotalTokens != nil {
 		return nil, false, false, invalid("min_total_tokens", "only one of min_tokens and min_total_tokens is allowed")
 	}
-	if gr.maxOut, gr.minOut, e = s.lengths(len(gr.prompt), req.MaxTokens, req.MaxTotalTokens, req.MinTokens, req.MinTotalTokens); e != nil {
+	lf := lengthFields{
+		prompt: promptField, promptTokens: len(gr.prompt),
+		maxTokensName: "max_tokens", maxTokens: req.MaxTokens, maxTotal: req.MaxTotalTokens,
+		minTokens: req.MinTokens, minTotal: req.MinTotalTokens,
+	}
+	if gr.maxOut, gr.minOut, e = s.lengths(lf); e != nil {
 		return nil, false, false, e
 	}
 	if req.ForcedOutputTokens != nil {
@@ -73,8 +82,11 @@ func (s *Server) completionsRequest(req *completionsRequest) (gr *genRequest, st
 			return nil, false, false, e
 		}
 		if len(forced) > gr.maxOut {
-			if req.MaxTokens != nil || req.MaxTotalTokens != nil {
+			switch {
+			case req.MaxTokens != nil:
 				return nil, false, false, invalid("max_tokens", "%d forced output tokens exceed the maximum output of %d tokens", len(forced), gr.maxOut)
+			case req.MaxTotalTokens != nil:
+				return nil, false, false, invalid("max_total_tokens", "%d forced output tokens exceed the maximum output of %d tokens after the prompt's %d", len(forced), gr.maxOut, len(gr.prompt))
 			}
 			return nil, false, false, invalid("forced_output_tokens", "the prompt (%d tokens) plus %d forced tokens exceeds the model's max length %d", len(gr.prompt), len(forced), s.cfg.MaxContext)
 		}
@@ -122,7 +134,7 @@ func (s *Server) completionsRequest(req *completionsRequest) (gr *genRequest, st
 		}
 		gr.stopToks = append(gr.stopToks, st.Tokens)
 	}
-	if e := s.checkTokens("eos_token", req.EOSToken); e != nil {
+	if e := s.checkEOSTokens(req.EOSToken, gr.minOut); e != nil {
 		return nil, false, false, e
 	}
 	gr.eosExtra = req.EOSToken

@@ -298,6 +298,26 @@ func TestGeneration(t *testing.T) {
 			t.Fatalf("replaying the reported seed gives another output")
 		}
 	})
+	t.Run("n with one seed gives independent choices", func(t *testing.T) {
+		// n results are "independently generated": one seed must not give
+		// n copies. The first choice is the n = 1 generation for that
+		// seed, and every choice reports the seed that replays it.
+		r := complete(t, url, base(map[string]any{"max_tokens": 20, "min_tokens": 20, "n": 3, "seed": 7}))
+		if len(r.Choices) != 3 || *r.Choices[0].Seed != 7 {
+			t.Fatalf("choices %+v", r.Choices)
+		}
+		for i := range r.Choices {
+			for j := i + 1; j < len(r.Choices); j++ {
+				if slices.Equal(r.Choices[i].Tokens, r.Choices[j].Tokens) || *r.Choices[i].Seed == *r.Choices[j].Seed {
+					t.Fatalf("choices %d and %d are the same generation (seeds %d, %d)", i, j, *r.Choices[i].Seed, *r.Choices[j].Seed)
+				}
+			}
+			again := complete(t, url, base(map[string]any{"max_tokens": 20, "min_tokens": 20, "seed": *r.Choices[i].Seed}))
+			if !slices.Equal(again.Choices[0].Tokens, r.Choices[i].Tokens) {
+				t.Fatalf("replaying choice %d's seed %d gives another output", i, *r.Choices[i].Seed)
+			}
+		}
+	})
 	t.Run("n with a seed list", func(t *testing.T) {
 		r := complete(t, url, base(map[string]any{"max_tokens": 10, "n": 3, "seed": []int{5, 6, 5}}))
 		if len(r.Choices) != 3 || !slices.Equal(r.Choices[0].Tokens, r.Choices[2].Tokens) || slices.Equal(r.Choices[0].Tokens, r.Choices[1].Tokens) {

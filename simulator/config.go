@@ -21,6 +21,9 @@ type Config struct {
 	Models []string
 	// Token, when set, is required as "Authorization: Bearer <Token>" on
 	// every API path (not /health or /metrics); without it the reply is 401.
+	// It is the literal token (printable ASCII without spaces), however the
+	// caller got it: a flag, an environment variable or a file it read and
+	// trimmed. No error or reply ever shows it.
 	Token    string
 	Latency  Latency
 	Capacity int // concurrent sequences generated; past it requests queue FIFO (0 = unlimited)
@@ -138,6 +141,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Quirks.ErrorShape == "" {
 		c.Quirks.ErrorShape = ErrorShapeOpenAI
+	}
+	for i := 0; i < len(c.Token); i++ {
+		// A bearer token is sent in a header, and the server trims the
+		// header's value: a token with spaces, control bytes or non-ASCII
+		// could never match, and every request would get 401. The error
+		// never shows the token.
+		if b := c.Token[i]; b <= ' ' || b >= 0x7F {
+			return c, fmt.Errorf("simulator: config Token: byte %d of %d is a space, control or non-ASCII byte; a bearer token is printable ASCII without spaces", i+1, len(c.Token))
+		}
 	}
 	if len(c.Endpoints) == 0 {
 		return c, fmt.Errorf("simulator: config Endpoints: at least one endpoint ID is needed")

@@ -58,6 +58,16 @@
 // of that character. Logprobs are of the model's raw distribution,
 // whatever the sampling settings.
 //
+// A choice's "seed" replays it with n = 1. A seed list gives one seed per
+// choice; a single seed with n > 1 seeds the first choice and derives the
+// others' (the n results are independent, not copies). Without a seed, each
+// choice draws one.
+//
+// Sampling follows HF transformers and vLLM: tokens that may not be
+// generated (PAD, BOS; EOS and eos_token before min_tokens) are removed
+// first, then temperature, top_k, top_p of the renormalised top-k mass, and
+// min_p; temperature 0 or top_k 1 is greedy.
+//
 // With forced_output_tokens the output is exactly those tokens: max_tokens,
 // when given, must be at least their number; finish_reason is "length" when
 // they fill the allowed output (max_tokens = their number) and "stop"

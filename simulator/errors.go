@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // apiError is a reply other than 200, with the request field at fault when
@@ -46,7 +47,7 @@ func errorType(status int) string {
 //	openai:  {"error":{"message":..,"type":..,"param":..,"code":..}}
 //	message: {"message":..,"error":{}}
 //	detail:  {"detail":..}, and for 422 FastAPI's
-//	         {"detail":[{"loc":["body",param],"msg":..,"type":"value_error"}]}
+//	         {"detail":[{"loc":["body",<param path>],"msg":..,"type":"value_error"}]}
 func appendError(b []byte, shape string, e *apiError) []byte {
 	switch shape {
 	case ErrorShapeMessage:
@@ -56,9 +57,18 @@ func appendError(b []byte, shape string, e *apiError) []byte {
 	case ErrorShapeDetail:
 		if e.status == http.StatusUnprocessableEntity {
 			b = append(b, `{"detail":[{"loc":["body"`...)
-			if e.param != "" {
+			// FastAPI's loc is the path one step per element, list
+			// indices as integers: messages.1.role is "messages",1,"role".
+			for part := range strings.SplitSeq(e.param, ".") {
+				if part == "" {
+					continue
+				}
 				b = append(b, ',')
-				b = appendString(b, e.param)
+				if _, err := strconv.Atoi(part); err == nil {
+					b = append(b, part...)
+				} else {
+					b = appendString(b, part)
+				}
 			}
 			b = append(b, `],"msg":`...)
 			b = appendString(b, e.msg)

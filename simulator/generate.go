@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -171,31 +172,41 @@ func (s *seq) allowed(t int) bool {
 	if t == PAD || t == BOS {
 		return false
 	}
-	if len(s.toks) < s.r.minOut && (t == EOS || s.isExtraEOS(t)) {
-		return false
-	}
-	return true
+	return len(s.toks) >= s.r.minOut || (t != EOS && !s.isExtraEOS(t))
 }
 
-// sample draws the next token: from the sampling distribution, redrawing a
-// few times past masked tokens, then falling back to the most likely
-// allowed token. The draw depends only on (seed, context).
+// maskedRanks appends to dst, in ascending order, the ranks at p of the
+// tokens that may not be generated now: never PAD or BOS, and no end of
+// sequence (EOS, eos_token) before min_tokens.
+func (s *seq) maskedRanks(dst []int, p *pos) []int {
+	dst = append(dst, p.rankOf(PAD), p.rankOf(BOS))
+	if len(s.toks) < s.r.minOut {
+		dst = append(dst, p.rankOf(EOS))
+		for _, t := range s.r.eosExtra {
+			dst = append(dst, p.rankOf(t))
+		}
+	}
+	slices.Sort(dst)
+	return slices.Compact(dst)
+}
+
+// sample draws the next token from the sampling distribution with the
+// masked tokens removed first. The draw depends only on (seed, context).
+// Validation guarantees that some token is not masked.
 func (s *seq) sample(p *pos) int {
-	h := mix(s.seed ^ s.h ^ saltSample)
-	for try := 0; try < 8; try++ {
-		if t := p.tokenAt(p.sampleRank(s.r.samp, unit(h))); s.allowed(t) {
-			return t
+	if s.r.samp.greedy() {
+		// The most likely allowed token; cheaper than ranking the mask.
+		for r := 0; r < s.l.v; r++ {
+			if t := p.tokenAt(r); s.allowed(t) {
+				return t
+			}
 		}
-		if s.r.samp.greedy() {
-			break
-		}
-		h = mix(h)
+		return EOS // not reached: validation leaves a token to generate
 	}
-	for r := 0; ; r++ {
-		if t := p.tokenAt(r); s.allowed(t) {
-			return t
-		}
-	}
+	var buf [8]int
+	masked := s.maskedRanks(buf[:0], p)
+	u := unit(mix(s.seed ^ s.h ^ saltSample))
+	return p.tokenAt(p.sampleRank(s.r.samp, u, masked))
 }
 
 // flushText returns the text that can be sent now: all of it once the

@@ -41,4 +41,5 @@ const (
 	saltCutAt
 	saltModel
 	saltNoise
+	saltChoice
 )

@@ -48,7 +48,9 @@ func Start(ctx context.Context, cfg Config, addr string) (*Instance, error) {
 		},
 	}
 	go func() { i.done <- i.hs.Serve(ln) }()
-	i.stop = context.AfterFunc(ctx, func() { i.Close() })
+	// The callback may run before AfterFunc returns (ctx already done), so
+	// it must not touch i.stop: it calls shutdown, not Close.
+	i.stop = context.AfterFunc(ctx, i.shutdown)
 	return i, nil
 }
 
@@ -61,8 +63,14 @@ func (i *Instance) Server() *Server { return i.srv }
 // Close stops the server: handlers are cancelled, connections closed.
 // It is safe to call more than once.
 func (i *Instance) Close() error {
+	i.stop()
+	i.shutdown()
+	return i.err
+}
+
+// shutdown stops serving, once; i.err holds the outcome.
+func (i *Instance) shutdown() {
 	i.once.Do(func() {
-		i.stop()
 		i.cancel()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -73,5 +81,4 @@ func (i *Instance) Close() error {
 			i.err = fmt.Errorf("simulator: serve: %w", err)
 		}
 	})
-	return i.err
 }

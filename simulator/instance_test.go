@@ -69,3 +69,31 @@ func TestInstanceLifecycle(t *testing.T) {
 		t.Fatalf("bad address: %v", err)
 	}
 }
+
+// Start with a context that is already done stops at once, without racing
+// its own setup (run under -race), and Close afterwards is still safe.
+func TestStartWithDoneContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 20; i++ {
+		inst, err := Start(ctx, fastConfig(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			resp, err := http.Get(inst.URL() + "/health")
+			if err != nil {
+				break
+			}
+			resp.Body.Close()
+			if time.Now().After(deadline) {
+				t.Fatal("instance started with a done context is still serving")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := inst.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

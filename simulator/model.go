@@ -391,31 +391,80 @@ type sampling struct {
 
 func (s sampling) greedy() bool { return s.temp == 0 || s.topK == 1 }
 
-// sampleRank draws a rank. u is uniform in [0, 1).
-func (p *pos) sampleRank(s sampling, u float64) int {
+// sampleRank draws a rank. u is uniform in [0, 1). masked lists ranks that
+// may not be drawn (ascending, no duplicates, at least one rank left out of
+// it). They are removed before any filter, as HF transformers' and vLLM's
+// logits processors set them to -inf before the warpers run: top_k counts,
+// top_p measures and min_p compares only the ranks that remain.
+func (p *pos) sampleRank(s sampling, u float64, masked []int) int {
 	if s.greedy() {
-		return 0
+		return freeRank(0, masked)
 	}
 	cdf := p.l.cdf(p.prof, s.temp)
+	// cum(r) is the weight of the unmasked ranks 0..r. Masked ranks are a
+	// handful (specials, EOS before min_tokens), so this stays O(1).
+	cum := func(r int) float64 {
+		c := cdf[r]
+		for _, x := range masked {
+			if x > r {
+				break
+			}
+			c -= cdf[x]
+			if x > 0 {
+				c += cdf[x-1]
+			}
+		}
+		return c
+	}
 	m := len(cdf)
 	if s.topK > 0 && s.topK < m {
 		m = s.topK
+		for _, x := range masked {
+			if x < m {
+				m++ // a masked rank below the cut does not count
+			}
+		}
+		m = min(m, len(cdf))
 	}
 	if s.topP < 1 {
-		target := s.topP * cdf[len(cdf)-1]
-		if k := sort.SearchFloat64s(cdf[:m], target) + 1; k < m {
+		// top_p is a share of the mass top_k left, renormalised, as HF
+		// transformers and vLLM apply them: top-k, then top-p.
+		target := s.topP * cum(m-1)
+		if k := sort.Search(m, func(i int) bool { return cum(i) >= target }) + 1; k < m {
 			m = k
 		}
 	}
 	if s.minP > 0 {
-		// p_T(r) >= minP*p_T(0)  <=>  lp[r] >= lp[0] + T*ln(minP).
-		floor := p.lp[0] + s.temp*math.Log(s.minP)
+		// p_T(r) >= minP*p_T(top)  <=>  lp[r] >= lp[top] + T*ln(minP).
+		top := freeRank(0, masked)
+		floor := p.lp[top] + s.temp*math.Log(s.minP)
 		k := sort.Search(m, func(r int) bool { return p.lp[r] < floor })
-		m = max(1, min(m, k))
+		m = max(top+1, min(m, k))
 	}
-	target := u * cdf[m-1]
-	r := sort.Search(m, func(i int) bool { return cdf[i] > target })
-	return min(r, m-1)
+	target := u * cum(m-1)
+	r := sort.Search(m, func(i int) bool { return cum(i) > target })
+	// A masked rank adds no weight, so it is only found through rounding;
+	// the draw belongs to the next unmasked rank (or the last one kept).
+	r = min(r, m-1)
+	if f := freeRank(r, masked); f < m {
+		return f
+	}
+	for slices.Contains(masked, r) {
+		r-- // rank top < m is unmasked, so this stops there at the latest
+	}
+	return r
+}
+
+// freeRank is the first rank from r on that is not masked.
+func freeRank(r int, masked []int) int {
+	for _, x := range masked {
+		if x == r {
+			r++
+		} else if x > r {
+			break
+		}
+	}
+	return r
 }
 
 // cdf returns the cumulative unnormalised weights exp((lp[r]-lp[0])/temp)

@@ -160,13 +160,13 @@ func TestSamplingRespectsSettings(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		p := l.at(model{base: 5}, h, ctx[len(ctx)-1])
 		u := unit(mix(uint64(i)))
-		if r := p.sampleRank(sampling{temp: 0, topP: 1}, u); r != 0 {
+		if r := p.sampleRank(sampling{temp: 0, topP: 1}, u, nil); r != 0 {
 			t.Fatalf("greedy drew rank %d", r)
 		}
-		if r := p.sampleRank(sampling{temp: 1, topK: 3, topP: 1}, u); r >= 3 {
+		if r := p.sampleRank(sampling{temp: 1, topK: 3, topP: 1}, u, nil); r >= 3 {
 			t.Fatalf("top_k 3 drew rank %d", r)
 		}
-		r := p.sampleRank(sampling{temp: 1, topP: 0.5}, u)
+		r := p.sampleRank(sampling{temp: 1, topP: 0.5}, u, nil)
 		var mass float64
 		for k := 0; k < r; k++ {
 			mass += math.Exp(p.lp[k])
@@ -174,7 +174,7 @@ func TestSamplingRespectsSettings(t *testing.T) {
 		if mass >= 0.5 {
 			t.Fatalf("top_p 0.5 drew rank %d with %.3f of the mass above it", r, mass)
 		}
-		if r := p.sampleRank(sampling{temp: 1, topP: 1, minP: 0.5}, u); p.lp[r] < p.lp[0]+math.Log(0.5) {
+		if r := p.sampleRank(sampling{temp: 1, topP: 1, minP: 0.5}, u, nil); p.lp[r] < p.lp[0]+math.Log(0.5) {
 			t.Fatalf("min_p 0.5 drew rank %d", r)
 		}
 		h = ctxNext(h, i)
@@ -184,7 +184,7 @@ func TestSamplingRespectsSettings(t *testing.T) {
 	counts := make([]int, 3)
 	const n = 20000
 	for i := 0; i < n; i++ {
-		if r := p.sampleRank(sampling{temp: 1, topP: 1}, unit(mix(uint64(i)*7919))); r < 3 {
+		if r := p.sampleRank(sampling{temp: 1, topP: 1}, unit(mix(uint64(i)*7919)), nil); r < 3 {
 			counts[r]++
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"net/http"
 	"strconv"
 )
 
@@ -29,7 +28,10 @@ func (s *Server) checkTokens(field string, toks []int) *apiError {
 }
 
 // parseSeeds reads "seed": an unsigned integer, or a list of them (one per
-// choice, so its length must be n).
+// choice, so its length must be n). The n results are "independently
+// generated" (API notes §2.1), so one seed for n > 1 seeds the first choice
+// and derives the others' seeds from it; each choice reports its own, which
+// replays it with n = 1.
 func parseSeeds(raw json.RawMessage, n int) ([]uint64, *apiError) {
 	if isNull(raw) {
 		return nil, nil
@@ -40,8 +42,9 @@ func parseSeeds(raw json.RawMessage, n int) ([]uint64, *apiError) {
 	}
 	if u, ok := one(raw); ok {
 		seeds := make([]uint64, n)
-		for i := range seeds {
-			seeds[i] = u
+		seeds[0] = u
+		for i := 1; i < n; i++ {
+			seeds[i] = choiceSeed(u, i)
 		}
 		return seeds, nil
 	}
@@ -61,6 +64,17 @@ func parseSeeds(raw json.RawMessage, n int) ([]uint64, *apiError) {
 		seeds[i] = u
 	}
 	return seeds, nil
+}
+
+// choiceSeed is the seed of choice i > 0 of a request seeded with seed. It
+// fits in 31 bits, as the seeds drawn for unseeded requests do, so that
+// clients decoding it as a 32-bit integer can replay it.
+func choiceSeed(seed uint64, i int) uint64 {
+	d := mix(seed^saltChoice^uint64(i)) >> 33
+	if d == seed {
+		d ^= 1 // never the first choice's seed
+	}
+	return d
 }
 
 // parseStop reads "stop": a list of strings (a bare string is accepted,
@@ -175,49 +189,92 @@ func checkUnsupported(u unsupportedFields) *apiError {
 	return nil
 }
 
+// lengthFields are a request's length settings and the names of the
+// fields they came from, so that an error names the field at fault (chat
+// takes max_tokens or its alias max_completion_tokens; the prompt is
+// "prompt", "tokens" or "messages"). maxTokens and maxTotal are exclusive,
+// as are minTokens and minTotal (checked by the caller).
+type lengthFields struct {
+	prompt       string // the prompt's field
+	promptTokens int
+	// maxTokensName is the field maxTokens came from.
+	maxTokensName       string
+	maxTokens, maxTotal *int
+	minTokens, minTotal *int
+}
+
 // lengths works out the output bounds from max/min tokens and the context
-// limit. maxTokens and maxTotal are exclusive, as are minTokens and
-// minTotal (checked by the caller).
-func (s *Server) lengths(prompt int, maxTokens, maxTotal, minTokens, minTotal *int) (maxOut, minOut int, e *apiError) {
-	limit := s.cfg.MaxContext
+// limit.
+func (s *Server) lengths(f lengthFields) (maxOut, minOut int, e *apiError) {
+	limit, prompt := s.cfg.MaxContext, f.promptTokens
 	if prompt >= limit {
-		return 0, 0, errorf(http.StatusUnprocessableEntity, "the prompt has %d tokens, which leaves no room for output within the model's max length %d", prompt, limit)
+		return 0, 0, invalid(f.prompt, "%d prompt tokens leave no room for output within the model's max length %d", prompt, limit)
 	}
 	maxOut = limit - prompt
 	switch {
-	case maxTokens != nil:
-		if *maxTokens < 1 {
-			return 0, 0, invalid("max_tokens", "%d must be at least 1", *maxTokens)
+	case f.maxTokens != nil:
+		name := f.maxTokensName
+		if *f.maxTokens < 1 {
+			return 0, 0, invalid(name, "%d must be at least 1", *f.maxTokens)
 		}
-		if prompt+*maxTokens > limit {
-			return 0, 0, invalid("max_tokens", "the prompt (%d tokens) plus max_tokens (%d) exceeds the model's max length %d", prompt, *maxTokens, limit)
+		if prompt+*f.maxTokens > limit {
+			return 0, 0, invalid(name, "the prompt (%d tokens) plus %s (%d) exceeds the model's max length %d", prompt, name, *f.maxTokens, limit)
 		}
-		maxOut = *maxTokens
-	case maxTotal != nil:
-		if *maxTotal > limit {
-			return 0, 0, invalid("max_total_tokens", "%d exceeds the model's max length %d", *maxTotal, limit)
+		maxOut = *f.maxTokens
+	case f.maxTotal != nil:
+		if *f.maxTotal > limit {
+			return 0, 0, invalid("max_total_tokens", "%d exceeds the model's max length %d", *f.maxTotal, limit)
 		}
-		if *maxTotal <= prompt {
-			return 0, 0, invalid("max_total_tokens", "%d leaves no room for output after the prompt's %d tokens", *maxTotal, prompt)
+		if *f.maxTotal <= prompt {
+			return 0, 0, invalid("max_total_tokens", "%d leaves no room for output after the prompt's %d tokens", *f.maxTotal, prompt)
 		}
-		maxOut = *maxTotal - prompt
+		maxOut = *f.maxTotal - prompt
 	}
+	minName := "min_tokens"
 	switch {
-	case minTokens != nil:
-		if *minTokens < 0 {
-			return 0, 0, invalid("min_tokens", "%d must be >= 0", *minTokens)
+	case f.minTokens != nil:
+		if *f.minTokens < 0 {
+			return 0, 0, invalid(minName, "%d must be >= 0", *f.minTokens)
 		}
-		minOut = *minTokens
-	case minTotal != nil:
-		if *minTotal < 0 {
-			return 0, 0, invalid("min_total_tokens", "%d must be >= 0", *minTotal)
+		minOut = *f.minTokens
+	case f.minTotal != nil:
+		minName = "min_total_tokens"
+		if *f.minTotal < 0 {
+			return 0, 0, invalid(minName, "%d must be >= 0", *f.minTotal)
 		}
-		minOut = max(0, *minTotal-prompt)
+		minOut = max(0, *f.minTotal-prompt)
 	}
 	if minOut > maxOut {
-		return 0, 0, errorf(http.StatusUnprocessableEntity, "the minimum output (%d tokens) exceeds the maximum (%d tokens)", minOut, maxOut)
+		// The minimum is what cannot be met: the maximum may be the
+		// context's, which the request did not set.
+		return 0, 0, invalid(minName, "a minimum output of %d tokens exceeds the maximum of %d tokens", minOut, maxOut)
 	}
 	return maxOut, minOut, nil
+}
+
+// checkEOSTokens checks eos_token: valid IDs, and, when min_tokens masks
+// them, some token left to generate (else no first token could be drawn).
+func (s *Server) checkEOSTokens(eos []int, minOut int) *apiError {
+	if e := s.checkTokens("eos_token", eos); e != nil {
+		return e
+	}
+	v := s.tok.VocabSize()
+	if minOut == 0 || len(eos) < v-3 {
+		return nil
+	}
+	masked := make([]bool, v)
+	masked[PAD], masked[BOS], masked[EOS] = true, true, true
+	n := 3
+	for _, t := range eos {
+		if !masked[t] {
+			masked[t] = true
+			n++
+		}
+	}
+	if n == v {
+		return invalid("eos_token", "lists every token, so with min_tokens nothing could be generated")
+	}
+	return nil
 }
 
 func checkN(n *int) (int, *apiError) {

@@ -15,6 +15,12 @@ func TestValidation(t *testing.T) {
 	comp := "/dedicated/v1/completions"
 	chat := "/dedicated/v1/chat/completions"
 	msgs := `"messages":[{"role":"user","content":"hi"}]`
+	// every token but the specials, as an eos_token list
+	var all []string
+	for id := firstByteID; id < inst.Server().Tokenizer().VocabSize(); id++ {
+		all = append(all, itoa(id))
+	}
+	allEOS := `"eos_token":[` + strings.Join(all, ",") + `]`
 	cases := []struct {
 		name, path, body string
 		status           int
@@ -42,9 +48,13 @@ func TestValidation(t *testing.T) {
 		{"negative max_tokens", comp, `{"model":"demo","prompt":"x","max_tokens":-3}`, 422, "max_tokens"},
 		{"max_tokens over the context", comp, `{"model":"demo","prompt":"x","max_tokens":100}`, 422, "max_tokens"},
 		{"max_total_tokens within the prompt", comp, `{"model":"demo","prompt":"a b c d","max_total_tokens":3}`, 422, "max_total_tokens"},
-		{"prompt over the context", comp, `{"model":"demo","prompt":"` + strings.Repeat("a ", 120) + `"}`, 422, ""},
+		{"max_total_tokens below forced", comp, `{"model":"demo","prompt":"x","forced_output_tokens":[5,6,7],"max_total_tokens":3}`, 422, "max_total_tokens"},
+		{"prompt over the context", comp, `{"model":"demo","prompt":"` + strings.Repeat("a ", 120) + `"}`, 422, "prompt"},
+		{"tokens over the context", comp, `{"model":"demo","tokens":[` + strings.Repeat("5,", 119) + `5]}`, 422, "tokens"},
 		{"negative min_tokens", comp, `{"model":"demo","prompt":"x","min_tokens":-1}`, 422, "min_tokens"},
-		{"min over max", comp, `{"model":"demo","prompt":"x","min_tokens":10,"max_tokens":5}`, 422, ""},
+		{"min over max", comp, `{"model":"demo","prompt":"x","min_tokens":10,"max_tokens":5}`, 422, "min_tokens"},
+		{"min_total over max_total", comp, `{"model":"demo","prompt":"x","min_total_tokens":50,"max_total_tokens":10}`, 422, "min_total_tokens"},
+		{"min over the context", comp, `{"model":"demo","prompt":"x","min_tokens":99}`, 422, "min_tokens"},
 		{"logprobs bool", comp, `{"model":"demo","prompt":"x","logprobs":true}`, 422, "logprobs"},
 		{"logprobs float", comp, `{"model":"demo","prompt":"x","logprobs":2.5}`, 422, "logprobs"},
 		{"negative logprobs", comp, `{"model":"demo","prompt":"x","logprobs":-1}`, 422, "logprobs"},
@@ -67,7 +77,15 @@ func TestValidation(t *testing.T) {
 		{"unknown fields ignored", comp, `{"model":"demo","prompt":"x","max_tokens":2,"no_persist":false,"whatever":{"a":1}}`, 200, ""},
 		{"nulls are absent", comp, `{"model":"demo","prompt":"x","max_tokens":2,"logprobs":null,"seed":null,"stop":null}`, 200, ""},
 		{"one-element prompt list", comp, `{"model":"demo","prompt":["x"],"max_tokens":2}`, 200, ""},
+		{"eos_token masks everything", comp, `{"model":"demo","prompt":"x","max_tokens":3,"min_tokens":1,` + allEOS + `}`, 422, "eos_token"},
+		{"eos_token of everything without min_tokens", comp, `{"model":"demo","prompt":"x","max_tokens":3,` + allEOS + `}`, 200, ""},
+		{"chat eos_token masks everything", chat, `{"model":"demo",` + msgs + `,"max_tokens":3,"min_tokens":2,` + allEOS + `}`, 422, "eos_token"},
 		{"chat no messages", chat, `{"model":"demo","messages":[]}`, 422, "messages"},
+		{"chat zero max_tokens", chat, `{"model":"demo",` + msgs + `,"max_tokens":0}`, 422, "max_tokens"},
+		{"chat zero max_completion_tokens", chat, `{"model":"demo",` + msgs + `,"max_completion_tokens":0}`, 422, "max_completion_tokens"},
+		{"chat max_completion_tokens over the context", chat, `{"model":"demo",` + msgs + `,"max_completion_tokens":100}`, 422, "max_completion_tokens"},
+		{"chat min over max_completion_tokens", chat, `{"model":"demo",` + msgs + `,"max_completion_tokens":2,"min_tokens":5}`, 422, "min_tokens"},
+		{"chat messages over the context", chat, `{"model":"demo","messages":[{"role":"user","content":"` + strings.Repeat("a ", 120) + `"}]}`, 422, "messages"},
 		{"chat bad role", chat, `{"model":"demo","messages":[{"role":"robot","content":"x"}]}`, 422, "messages.0.role"},
 		{"chat image part", chat, `{"model":"demo","messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]}`, 422, "messages.0.content"},
 		{"chat top_logprobs without logprobs", chat, `{"model":"demo",` + msgs + `,"top_logprobs":3}`, 422, "top_logprobs"},
@@ -107,7 +125,16 @@ func TestValidation(t *testing.T) {
 				t.Fatalf("body %s is not an OpenAI error envelope (%v)", b, err)
 			}
 			if c.param != "" && (e.Error.Param == nil || *e.Error.Param != c.param) {
-				t.Fatalf("param %v, want %q (%s)", e.Error.Param, c.param, e.Error.Message)
+				got := "<null>"
+				if e.Error.Param != nil {
+					got = *e.Error.Param
+				}
+				t.Fatalf("param %q, want %q (%s)", got, c.param, e.Error.Message)
+			}
+			// The message names the same field first, for clients that
+			// show only the message.
+			if c.param != "" && !strings.HasPrefix(e.Error.Message, c.param+": ") {
+				t.Fatalf("message %q does not start with the field %q", e.Error.Message, c.param)
 			}
 		})
 	}
@@ -144,6 +171,25 @@ func TestAuth(t *testing.T) {
 				t.Fatalf("reply echoes the token: %s", b)
 			}
 		})
+	}
+	// Every API path needs it, and accepts it.
+	paths := map[string]string{
+		"/dedicated/v1/chat/completions":        `{"model":"demo","messages":[{"role":"user","content":"hi"}],"max_tokens":1}`,
+		"/dedicated/v1/tokenize":                `{"model":"demo","prompt":"x"}`,
+		"/dedicated/v1/detokenize":              `{"model":"demo","tokens":[1]}`,
+		"/dedicated/v1/chat/render":             `{"model":"demo","messages":[{"role":"user","content":"hi"}]}`,
+		"/serverless/v1/completions":            `{"model":"meta-llama-3.1-8b-instruct","prompt":"x","max_tokens":1}`,
+		"/serverless/tools/v1/chat/completions": `{"model":"meta-llama-3.1-8b-instruct","messages":[{"role":"user","content":"1+1"}],"tools":[{"type":"math:calculator"}]}`,
+		"/v1/completions":                       `{"prompt":"x","max_tokens":1}`,
+		"/v1/tokenize":                          `{"prompt":"x"}`,
+	}
+	for p, body := range paths {
+		if status, b, _ := post(t, inst.URL()+p, body); status != 401 {
+			t.Errorf("%s without a token: %d %s", p, status, b)
+		}
+		if status, b, _ := postWith(t, http.DefaultClient, inst.URL()+p, body, map[string]string{"Authorization": "Bearer " + cfg.Token}); status != 200 {
+			t.Errorf("%s with the token: %d %s", p, status, b)
+		}
 	}
 	// Health and metrics need no token.
 	for _, p := range []string{"/health", "/metrics"} {
@@ -203,6 +249,39 @@ func TestErrorShapes(t *testing.T) {
 	}
 }
 
+// In the FastAPI shape, "loc" is the path to the field as FastAPI writes
+// it: "body", then one element per name or list index (an integer).
+func TestDetailErrorLoc(t *testing.T) {
+	cfg := fastConfig()
+	cfg.Quirks.ErrorShape = ErrorShapeDetail
+	inst := start(t, cfg)
+	cases := []struct {
+		name, path, body, loc string
+	}{
+		{"top-level field", "/dedicated/v1/completions", `{"model":"demo","prompt":"x","max_tokens":0}`, `["body","max_tokens"]`},
+		{"message role", "/dedicated/v1/chat/completions", `{"model":"demo","messages":[{"role":"user","content":"a"},{"role":"robot","content":"x"}]}`, `["body","messages",1,"role"]`},
+		{"message content", "/dedicated/v1/chat/completions", `{"model":"demo","messages":[{"role":"user","content":5}]}`, `["body","messages",0,"content"]`},
+		{"no field", "/dedicated/v1/completions", `{"model":"demo",`, `["body"]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, b, _ := post(t, inst.URL()+c.path, c.body)
+			var e struct {
+				Detail []struct {
+					Loc json.RawMessage `json:"loc"`
+					Msg string          `json:"msg"`
+				} `json:"detail"`
+			}
+			if status != 422 || json.Unmarshal(b, &e) != nil || len(e.Detail) != 1 || e.Detail[0].Msg == "" {
+				t.Fatalf("%d %s", status, b)
+			}
+			if got := string(e.Detail[0].Loc); got != c.loc {
+				t.Fatalf("loc %s, want %s", got, c.loc)
+			}
+		})
+	}
+}
+
 func TestRoutesAndMethods(t *testing.T) {
 	inst := start(t, fastConfig())
 	cases := []struct {
@@ -252,6 +331,11 @@ func TestConfigValidation(t *testing.T) {
 		{"error shape", func(c *Config) { c.Quirks.ErrorShape = "xml" }, "Quirks.ErrorShape"},
 		{"chunk tokens", func(c *Config) { c.Quirks.ChunkTokens = -2 }, "Quirks.ChunkTokens"},
 		{"no adapters is fine", func(c *Config) { c.Adapters = []string{} }, ""},
+		{"literal token", func(c *Config) { c.Token = "flp_abc-DEF.123_~+/=" }, ""},
+		{"token with a newline", func(c *Config) { c.Token = "flp_secret\n" }, "Token"},
+		{"token with a space", func(c *Config) { c.Token = "flp secret" }, "Token"},
+		{"token with a control byte", func(c *Config) { c.Token = "flp_\x00secret" }, "Token"},
+		{"non-ASCII token", func(c *Config) { c.Token = "flp_sécret" }, "Token"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -266,6 +350,9 @@ func TestConfigValidation(t *testing.T) {
 			}
 			if err == nil || !strings.HasPrefix(err.Error(), "simulator: config "+c.field) {
 				t.Fatalf("error %v, want one naming %s", err, c.field)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error %q echoes the token", err)
 			}
 		})
 	}
