@@ -22,6 +22,7 @@ model with a capacity limit, and seeded faults.
 
 Examples:
    evalbench serve --addr 127.0.0.1:8000
+   evalbench serve --addr 127.0.0.1:0 --token sim-secret      # 401 without "Authorization: Bearer sim-secret"
    evalbench serve --adapter lora-a --adapter lora-b --ttft 50ms --itl 10ms --capacity 64
    evalbench serve --rate-429 0.05 --retry-after 1s --rate-reset 0.01`,
 		Flags: []cli.Flag{
@@ -29,6 +30,7 @@ Examples:
 			&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seeds the model, the latency jitter and the faults"},
 			&cli.StringSliceFlag{Name: "endpoint", Usage: "known endpoint `ID` (repeatable)", Value: cli.NewStringSlice(d.Endpoints...)},
 			&cli.StringSliceFlag{Name: "adapter", Usage: "known adapter `ROUTE` (repeatable)", Value: cli.NewStringSlice(d.Adapters...)},
+			&cli.StringFlag{Name: "token", Usage: "require `TOKEN` as a bearer token (401 without it)"},
 			&cli.StringFlag{Name: "token-file", Usage: "require the token in `FILE` as a bearer token (401 without it)"},
 			&cli.DurationFlag{Name: "ttft", Value: d.Latency.TTFT, Usage: "base time to first token"},
 			&cli.DurationFlag{Name: "per-prompt-token", Value: d.Latency.PerPromptToken, Usage: "added to TTFT per prompt token"},
@@ -52,13 +54,18 @@ Examples:
 			cfg.Seed = c.Int64("seed")
 			cfg.Endpoints = c.StringSlice("endpoint")
 			cfg.Adapters = c.StringSlice("adapter")
-			if f := c.String("token-file"); f != "" {
-				tok, err := endpoint.LoadToken("", f)
-				if err != nil {
-					return err
-				}
-				cfg.Token = tok
+			if c.IsSet("token") && c.IsSet("token-file") {
+				return usagef("give --token or --token-file, not both")
 			}
+			// LoadToken checks a literal token as it checks one from a file.
+			tok, err := endpoint.LoadToken(c.String("token"), c.String("token-file"))
+			if err != nil {
+				return err
+			}
+			if c.IsSet("token") && tok == "" {
+				return usagef("--token is empty")
+			}
+			cfg.Token = tok
 			cfg.Latency = simulator.Latency{
 				TTFT: c.Duration("ttft"), PerPromptToken: c.Duration("per-prompt-token"),
 				ITL: c.Duration("itl"), Jitter: c.Float64("jitter"),

@@ -55,24 +55,35 @@ func connect(ctx context.Context, e env, s connSettings) (*conn, error) {
 		c.baseURL = endpoint.DefaultBaseURL
 	}
 	if strings.EqualFold(c.baseURL, simBaseURL) {
-		inst, err := simulator.Start(ctx, simConfig(s.sim), "")
+		// The simulator outlives ctx (it is closed by conn.Close): on
+		// Ctrl-C the requests in flight get their grace period to finish
+		// instead of losing their server.
+		inst, err := simulator.Start(context.WithoutCancel(ctx), simConfig(s.sim), "")
 		if err != nil {
 			return nil, fmt.Errorf("start simulator: %w", err)
 		}
 		c.sim = inst
 		c.baseURL = inst.URL() + "/dedicated"
 	}
+	// FRIENDLI_TOKEN and FRIENDLI_TEAM go only to FriendliAI's own API: a
+	// container or another server gets a token only when it is named for
+	// it with --token-file, so a token in the environment never reaches a
+	// host it was not issued for.
+	friendli := endpoint.IsFriendliCloud(endpoint.BaseURLHost(c.baseURL))
+	envToken, team := "", s.team
+	if friendli {
+		envToken = e.getenv("FRIENDLI_TOKEN")
+		if team == "" {
+			team = e.getenv("FRIENDLI_TEAM")
+		}
+	}
 	token := ""
 	if c.sim == nil {
 		var err error
-		if token, err = endpoint.LoadToken(e.getenv("FRIENDLI_TOKEN"), s.tokenFile); err != nil {
+		if token, err = endpoint.LoadToken(envToken, s.tokenFile); err != nil {
 			c.Close()
 			return nil, err
 		}
-	}
-	team := s.team
-	if team == "" {
-		team = e.getenv("FRIENDLI_TEAM")
 	}
 	retry := endpoint.DefaultRetryPolicy()
 	if s.maxAttempts > 0 {
