@@ -54,18 +54,21 @@ Examples:
 			cfg.Seed = c.Int64("seed")
 			cfg.Endpoints = c.StringSlice("endpoint")
 			cfg.Adapters = c.StringSlice("adapter")
-			if c.IsSet("token") && c.IsSet("token-file") {
+			switch {
+			case c.IsSet("token") && c.IsSet("token-file"):
 				return usagef("give --token or --token-file, not both")
+			case c.IsSet("token"):
+				if err := endpoint.CheckToken(c.String("token")); err != nil || c.String("token") == "" {
+					return usagef("--token: want a non-empty token of letters, digits and -._~+/=:")
+				}
+				cfg.Token = c.String("token")
+			case c.IsSet("token-file"):
+				tok, err := endpoint.LoadToken("", c.String("token-file"))
+				if err != nil {
+					return err
+				}
+				cfg.Token = tok
 			}
-			// LoadToken checks a literal token as it checks one from a file.
-			tok, err := endpoint.LoadToken(c.String("token"), c.String("token-file"))
-			if err != nil {
-				return err
-			}
-			if c.IsSet("token") && tok == "" {
-				return usagef("--token is empty")
-			}
-			cfg.Token = tok
 			cfg.Latency = simulator.Latency{
 				TTFT: c.Duration("ttft"), PerPromptToken: c.Duration("per-prompt-token"),
 				ITL: c.Duration("itl"), Jitter: c.Float64("jitter"),

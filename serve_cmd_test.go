@@ -64,12 +64,17 @@ func TestServePrintsItsAddressAndNeedsItsToken(t *testing.T) {
 }
 
 func TestServeTokenFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"serve", "--token", "a", "--token-file", "x"},
-		{"serve", "--token", "a b"},
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--token", "a", "--token-file", "x"}, "not both"},
+		{[]string{"serve", "--token", "a b"}, "--token: want"},
+		{[]string{"serve", "--token", ""}, "--token: want"},
+		{[]string{"serve", "--token-file", "/nonexistent/token"}, "token file"},
 	} {
-		if r := evalbench(t, nil, args...); r.code == 0 || r.stderr == "" {
-			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		if r := evalbench(t, nil, c.args...); r.code == 0 || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stderr, "a b") {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, r.code, r.stderr, c.want)
 		}
 	}
 }

@@ -50,6 +50,15 @@ func LoadToken(env, file string) (string, error) {
 	return tok, nil
 }
 
+// CheckToken reports whether tok can be sent as a bearer token, without
+// quoting it.
+func CheckToken(tok string) error {
+	if err := checkToken(tok); err != nil {
+		return fmt.Errorf("endpoint: %w", err)
+	}
+	return nil
+}
+
 // checkToken rejects what cannot be a bearer token. The message never quotes
 // the token: a file holding two lines may hold a secret on each. Only
 // characters that JSON and URL encoders leave alone (bar '/' and '+',
