@@ -26,7 +26,7 @@ func writeSyntheticRun(tb testing.TB, n int, models []string) string {
 		subjects = append(subjects, mmluGroups[g]...)
 	}
 	run := &results.Run{
-		Settings: results.Settings{Models: models, Task: "mmlu", Dataset: []string{"synthetic"}, Shots: 5, Scoring: "letter"},
+		Settings: results.Settings{Models: models, Task: "mmlu", Layout: "mmlu-hf", Dataset: []string{"synthetic"}, Shots: 5, Scoring: "letter"},
 		Status:   results.RunComplete, Started: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
 		WallSeconds: 600, Examples: n,
 	}

@@ -240,12 +240,7 @@ func (c *collector) finish(ctx context.Context, r *Report) error {
 	r.keep = make([]uint64, c.lines/64+1)
 	var totalFinal, totalReq int
 	var totalTok int64
-	groups := false
-	for _, s := range c.subjects {
-		if MMLUGroup(s) != "" {
-			groups = true
-		}
-	}
+	groups := isMMLU(c.run.Settings)
 	for mi, m := range c.models {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -294,7 +289,10 @@ func (c *collector) modelRun(r *Report, mi int, m *modelAcc, groups bool) *Model
 		name := c.subjects[rec.subject]
 		ss := mr.Subjects[name]
 		if ss == nil {
-			ss = &SubjectStats{Group: MMLUGroup(name)}
+			ss = &SubjectStats{}
+			if groups {
+				ss.Group = MMLUGroup(name)
+			}
 			mr.Subjects[name] = ss
 		}
 		if rec.flags&recOK == 0 {
@@ -408,16 +406,13 @@ func statusKey(status int) string {
 	return strconv.Itoa(status)
 }
 
-// groupStats aggregates subjects into MMLU's groups; names is sorted.
+// groupStats aggregates subjects into MMLU's four categories and the
+// overall mmlu group; names is sorted, so every sum runs in one order.
+// Subjects outside lm-eval's mapping are in no group and are returned.
 func groupStats(names []string, subjects map[string]*SubjectStats) (map[string]*GroupStats, []string) {
-	type acc struct {
-		k, kNorm, n int
-		se, seNorm  []float64
-		sizes       []int
-	}
-	tally := map[string]*acc{}
+	tally := map[string]*groupAcc{GroupMMLU: {}}
 	for _, g := range groupOrder {
-		tally[g] = &acc{}
+		tally[g] = &groupAcc{}
 	}
 	var ungrouped []string
 	for _, name := range names {
@@ -425,29 +420,16 @@ func groupStats(names []string, subjects map[string]*SubjectStats) (map[string]*
 		if ss.N == 0 {
 			continue
 		}
-		g := MMLUGroup(name)
-		if g == "" {
+		if ss.Group == "" {
 			ungrouped = append(ungrouped, name)
 			continue
 		}
-		t := tally[g]
-		t.k += ss.k
-		t.kNorm += ss.kNorm
-		t.n += ss.N
-		t.se = append(t.se, propStderr(ss.k, ss.N))
-		t.seNorm = append(t.seNorm, propStderr(ss.kNorm, ss.N))
-		t.sizes = append(t.sizes, ss.N)
+		tally[ss.Group].add(ss.k, ss.kNorm, ss.N)
+		tally[GroupMMLU].add(ss.k, ss.kNorm, ss.N)
 	}
-	out := map[string]*GroupStats{}
+	out := make(map[string]*GroupStats, len(tally))
 	for g, t := range tally {
-		gs := &GroupStats{N: t.n, Subjects: len(t.sizes), Acc: NaN(), AccNorm: NaN(), AccStderr: NaN(), AccNormStderr: NaN()}
-		if t.n > 0 {
-			gs.Acc = Float(float64(t.k) / float64(t.n))
-			gs.AccNorm = Float(float64(t.kNorm) / float64(t.n))
-			gs.AccStderr = Float(pooledStderr(t.se, t.sizes))
-			gs.AccNormStderr = Float(pooledStderr(t.seNorm, t.sizes))
-		}
-		out[g] = gs
+		out[g] = t.result()
 	}
 	return out, ungrouped
 }

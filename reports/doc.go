@@ -1,7 +1,15 @@
 // Package reports turns a run directory's journal into the statistics and
 // files evaluation engineers act on: report.json (a versioned contract,
 // schema "evalbench.report/v1"), report.md, report.html, subjects.csv,
-// samples.parquet, plots/ and lm-evaluation-harness shaped results files.
+// samples.parquet, plots/ and lm-evaluation-harness shaped results files:
+// results_lmeval.json for a one-model run, and one
+// results_lmeval_<model_name_sanitized>.json per model otherwise, as
+// lm-eval writes one results file per model.
+//
+// MMLU's category groups (and the overall mmlu group) are computed only
+// when run.json's layout says the data is MMLU (mmlu-hf or mmlu-csv), never
+// from subject names: MMLU-Pro shares the mmlu prompt family and has a
+// philosophy category, and must not be reported as MMLU.
 //
 // It reads only what the results package defines (run.json and
 // samples.jsonl) and never touches the network, so any report can be rebuilt

@@ -1,5 +1,7 @@
 package reports
 
+import "github.com/evalbench/evalbench/results"
+
 // MMLU category groups, as lm-evaluation-harness defines them
 // (SUBJECTS in lm_eval/tasks/mmlu/_generate_configs.py; 19/13/12/13).
 // simple-evals files anatomy under "other"; lm-eval's mapping is used here so
@@ -11,7 +13,11 @@ const (
 	GroupOther          = "other"
 )
 
-// Groups lists the MMLU category groups in lm-eval's order for the mmlu
+// GroupMMLU is lm-eval's top-level mmlu group: every subject of the four
+// categories pooled, as lm-eval reports it next to them.
+const GroupMMLU = "mmlu"
+
+// groupOrder lists the MMLU category groups in lm-eval's order for the mmlu
 // group's children.
 var groupOrder = []string{GroupSTEM, GroupOther, GroupSocialSciences, GroupHumanities}
 
@@ -65,3 +71,56 @@ var mmluGroupOf = func() map[string]string {
 // MMLUGroup returns the lm-eval category group of an MMLU subject, or "" for
 // a subject outside the 57.
 func MMLUGroup(subject string) string { return mmluGroupOf[subject] }
+
+// mmluLayouts are the dataset layouts that hold MMLU itself (cais/mmlu and
+// the original per-subject CSVs). Whether a run is MMLU is a property of its
+// data, recorded in run.json, never guessed from subject names: MMLU-Pro
+// (layout mmlu-pro) uses the same prompt family (task mmlu) and has
+// categories named like MMLU subjects (philosophy), and grouping those
+// would report a different benchmark as MMLU.
+var mmluLayouts = map[string]bool{"mmlu-hf": true, "mmlu-csv": true}
+
+// isMMLU reports whether a run's data is MMLU, so that its subjects fall
+// into lm-eval's category groups.
+func isMMLU(st results.Settings) bool { return mmluLayouts[st.Layout] }
+
+// groupAcc folds subjects into one group the way lm-eval's Group.aggregate
+// does with weight_by_size: acc is correct / questions over the members
+// (a micro average), and the stderr is pooled_sample_stderr over the
+// members' own stderrs and sizes. acc_macro, which lm-eval leaves out, is
+// the unweighted mean of member accuracies, the figure model cards quote.
+type groupAcc struct {
+	k, kNorm, n int
+	se, seNorm  []float64
+	sizes       []int
+	macroSum    float64
+}
+
+// add takes one subject with k right by acc and kNorm by acc_norm out of n
+// scored. A subject without scored samples has no result in lm-eval and is
+// left out, so it cannot make the pooled stderr undefined.
+func (g *groupAcc) add(k, kNorm, n int) {
+	if n == 0 {
+		return
+	}
+	g.k += k
+	g.kNorm += kNorm
+	g.n += n
+	g.se = append(g.se, propStderr(k, n))
+	g.seNorm = append(g.seNorm, propStderr(kNorm, n))
+	g.sizes = append(g.sizes, n)
+	g.macroSum += float64(k) / float64(n)
+}
+
+func (g *groupAcc) result() *GroupStats {
+	gs := &GroupStats{N: g.n, Subjects: len(g.sizes), Acc: NaN(), AccStderr: NaN(), AccNorm: NaN(), AccNormStderr: NaN(), AccMacro: NaN()}
+	if g.n == 0 {
+		return gs
+	}
+	gs.Acc = Float(float64(g.k) / float64(g.n))
+	gs.AccNorm = Float(float64(g.kNorm) / float64(g.n))
+	gs.AccStderr = Float(pooledStderr(g.se, g.sizes))
+	gs.AccNormStderr = Float(pooledStderr(g.seNorm, g.sizes))
+	gs.AccMacro = Float(g.macroSum / float64(len(g.sizes)))
+	return gs
+}

@@ -15,7 +15,7 @@ func (r *Report) WriteHeadline(w io.Writer) error {
 		e.printf("%s\n", r.incompleteNote())
 	}
 	st := r.Config
-	e.printf("%s · %d-shot · %s scoring · %s · status %s\n", st.Task, st.Shots, st.Scoring,
+	e.printf("%s (layout %s) · %d-shot · %s scoring · %s · status %s\n", st.Task, st.Layout, st.Shots, st.Scoring,
 		plural(r.Run.Examples, "example", "examples"), r.Status)
 	if e.err != nil {
 		return e.err

@@ -60,6 +60,12 @@ func findChromium() string {
 // background services off, and returns its stdout and stderr.
 func chromium(t *testing.T, bin string, args ...string) (stdout, stderr string) {
 	t.Helper()
+	return chromiumEnv(t, bin, nil, args...)
+}
+
+// chromiumEnv is chromium with extra environment variables (NAME=value).
+func chromiumEnv(t *testing.T, bin string, env []string, args ...string) (stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	base := []string{
@@ -68,6 +74,9 @@ func chromium(t *testing.T, bin string, args ...string) (stdout, stderr string) 
 		"--disable-extensions", "--hide-scrollbars", "--user-data-dir=" + t.TempDir(),
 	}
 	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -35,6 +35,10 @@ type SampleRow struct {
 	// LogLik and CharLen are per choice; null for a failed sample.
 	LogLik  []float64 `parquet:"loglik,optional,list"`
 	CharLen []int32   `parquet:"char_len,optional,list"`
+	// Greedy is per choice whether every continuation token was the
+	// model's argmax (lm-eval's is_greedy; exact_match is greedy[gold]).
+	// Null when the replies did not tell, as in the journal.
+	Greedy []bool `parquet:"greedy,optional,list"`
 	// NRequests and Attempts count the sample's API calls and their
 	// attempts; LatencyMS adds up the calls' latencies.
 	NRequests int32     `parquet:"n_requests"`
@@ -72,6 +76,7 @@ func rowOf(s *results.Sample) SampleRow {
 	acc, accNorm := s.Acc, s.AccNorm
 	row.Pred, row.PredNorm, row.Acc, row.AccNorm = &pred, &predNorm, &acc, &accNorm
 	row.LogLik = s.LogLik
+	row.Greedy = s.Greedy
 	row.CharLen = make([]int32, len(s.CharLen))
 	for i, c := range s.CharLen {
 		row.CharLen[i] = int32(c)

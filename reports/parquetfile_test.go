@@ -2,10 +2,13 @@ package reports
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -21,10 +24,10 @@ func readParquet(t *testing.T, path string) []SampleRow {
 	return rows
 }
 
-// expectedRows replays the journal independently of the package: the last
+// finalSamples replays the journal independently of the package: the last
 // line per (model, id) among the first n lines, in the order of those last
 // lines.
-func expectedRows(t *testing.T, dir string, n int) []SampleRow {
+func finalSamples(t *testing.T, dir string, n int) []*results.Sample {
 	t.Helper()
 	type entry struct {
 		line int
@@ -45,51 +48,166 @@ func expectedRows(t *testing.T, dir string, n int) []SampleRow {
 	for _, e := range last {
 		byLine[e.line] = e.s
 	}
-	var out []SampleRow
+	var out []*results.Sample
 	for _, s := range byLine {
 		if s != nil {
-			out = append(out, rowOf(s))
+			out = append(out, s)
 		}
 	}
 	return out
 }
 
+// parquetReadRow is how a reader that knows only the documented column
+// names sees samples.parquet. It is declared apart from SampleRow so that a
+// renamed or re-typed column fails here instead of changing both sides.
+type parquetReadRow struct {
+	Model     string    `parquet:"model"`
+	ID        string    `parquet:"id"`
+	Subject   string    `parquet:"subject"`
+	Seq       int64     `parquet:"seq"`
+	Status    string    `parquet:"status"`
+	Error     *string   `parquet:"error,optional"`
+	NChoices  int32     `parquet:"n_choices"`
+	Gold      int32     `parquet:"gold"`
+	Pred      *int32    `parquet:"pred,optional"`
+	PredNorm  *int32    `parquet:"pred_norm,optional"`
+	Acc       *bool     `parquet:"acc,optional"`
+	AccNorm   *bool     `parquet:"acc_norm,optional"`
+	Method    *string   `parquet:"method,optional"`
+	LogLik    []float64 `parquet:"loglik,optional,list"`
+	CharLen   []int32   `parquet:"char_len,optional,list"`
+	Greedy    []bool    `parquet:"greedy,optional,list"`
+	NRequests int32     `parquet:"n_requests"`
+	Attempts  int32     `parquet:"attempts"`
+	LatencyMS float64   `parquet:"latency_ms"`
+	Start     time.Time `parquet:"start,timestamp(microsecond)"`
+	End       time.Time `parquet:"end,timestamp(microsecond)"`
+}
+
+// parquetColumns is every column of samples.parquet; a column added to the
+// file without a check below fails TestParquetMatchesJournal.
+var parquetColumns = []string{
+	"model", "id", "subject", "seq", "status", "error", "n_choices", "gold", "pred", "pred_norm",
+	"acc", "acc_norm", "method", "loglik", "char_len", "greedy", "n_requests", "attempts",
+	"latency_ms", "start", "end",
+}
+
+// TestParquetMatchesJournal reads samples.parquet back and checks every
+// column of every row against the journal sample it stands for, with
+// expectations written from the journal's fields here, not by the code that
+// writes the file.
 func TestParquetMatchesJournal(t *testing.T) {
 	dir := copyRun(t, "testdata/run2")
 	if _, err := WriteAll(context.Background(), dir, Options{SkipPlots: true}); err != nil {
 		t.Fatal(err)
 	}
-	got := readParquet(t, filepath.Join(dir, ParquetFile))
-	want := expectedRows(t, dir, 1<<30)
+	path := filepath.Join(dir, ParquetFile)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, field := range pf.Schema().Fields() {
+		cols = append(cols, field.Name())
+	}
+	f.Close()
+	if !slices.Equal(cols, parquetColumns) {
+		t.Errorf("columns %v, want %v", cols, parquetColumns)
+	}
+
+	got, err := parquet.ReadFile[parquetReadRow](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := finalSamples(t, dir, 1<<30)
 	if len(got) != 72 || len(want) != 72 {
 		t.Fatalf("%d rows read, %d expected; the fixture has 72 samples (73 lines, one redone)", len(got), len(want))
 	}
-	for i := range want {
-		// Timestamps come back at microsecond precision, in UTC.
-		want[i].Start = want[i].Start.Truncate(1000).UTC()
-		want[i].End = want[i].End.Truncate(1000).UTC()
-		got[i].Start, got[i].End = got[i].Start.UTC(), got[i].End.UTC()
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Fatalf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
+	var ok, failed, greedy, elapsedDiffers int
+	for i, s := range want {
+		g := got[i]
+		where := fmt.Sprintf("row %d (%s %s)", i, s.Model, s.ID)
+		check := func(col string, gotV, wantV any) {
+			t.Helper()
+			if !reflect.DeepEqual(gotV, wantV) {
+				t.Errorf("%s: %s = %v, want %v", where, col, gotV, wantV)
+			}
 		}
+		check("model", g.Model, s.Model)
+		check("id", g.ID, s.ID)
+		check("subject", g.Subject, s.Subject)
+		check("seq", g.Seq, int64(s.Seq))
+		check("status", g.Status, string(s.Status))
+		check("n_choices", g.NChoices, int32(s.NumChoices))
+		check("gold", g.Gold, int32(s.Gold))
+		if s.Method == "" {
+			check("method", g.Method, (*string)(nil))
+		} else if g.Method == nil || *g.Method != s.Method {
+			t.Errorf("%s: method = %v, want %q", where, g.Method, s.Method)
+		}
+		var attempts int32
+		var latency, elapsed float64
+		for _, q := range s.Requests {
+			attempts += int32(q.Attempts)
+			latency += q.LatencyMS
+			elapsed += q.ElapsedMS
+		}
+		if latency != elapsed {
+			elapsedDiffers++
+		}
+		check("n_requests", g.NRequests, int32(len(s.Requests)))
+		check("attempts", g.Attempts, attempts)
+		check("latency_ms", g.LatencyMS, latency)
+		// Timestamps come back at microsecond precision, in UTC.
+		check("start", g.Start.UTC(), s.Start.Truncate(time.Microsecond).UTC())
+		check("end", g.End.UTC(), s.End.Truncate(time.Microsecond).UTC())
+
+		switch s.Status {
+		case results.StatusOK:
+			ok++
+			check("error", g.Error, (*string)(nil))
+			if g.Pred == nil || g.PredNorm == nil || g.Acc == nil || g.AccNorm == nil {
+				t.Errorf("%s: pred/pred_norm/acc/acc_norm null for a scored sample", where)
+				continue
+			}
+			check("pred", *g.Pred, int32(s.Pred))
+			check("pred_norm", *g.PredNorm, int32(s.PredNorm))
+			check("acc", *g.Acc, s.Acc)
+			check("acc_norm", *g.AccNorm, s.AccNorm)
+			check("loglik", g.LogLik, s.LogLik)
+			charLen := make([]int32, len(s.CharLen))
+			for k, c := range s.CharLen {
+				charLen[k] = int32(c)
+			}
+			check("char_len", g.CharLen, charLen)
+			if s.Greedy != nil {
+				greedy++
+			}
+			check("greedy", g.Greedy, s.Greedy)
+		case results.StatusFailed:
+			failed++
+			if g.Error == nil || *g.Error != s.Error {
+				t.Errorf("%s: error = %v, want %q", where, g.Error, s.Error)
+			}
+			if g.Pred != nil || g.PredNorm != nil || g.Acc != nil || g.AccNorm != nil || g.LogLik != nil || g.CharLen != nil || g.Greedy != nil {
+				t.Errorf("%s: a failed sample has scores: %+v", where, g)
+			}
+		}
+	}
+	// The fixture must exercise what the checks tell apart.
+	if ok == 0 || failed == 0 || greedy == 0 || greedy == ok || elapsedDiffers == 0 {
+		t.Errorf("fixture: %d ok, %d failed, %d with greedy, %d with elapsed != latency", ok, failed, greedy, elapsedDiffers)
 	}
 
-	// Spot-check the typed values against the journal text itself.
-	var redone, failed *SampleRow
-	for i := range got {
-		r := &got[i]
-		if r.Model == "demo" && r.ID == "abstract_algebra_test:5" {
-			redone = r
-		}
-		if r.Model == "demo:lora-a" && r.ID == "formal_logic_test:3" {
-			failed = r
-		}
-	}
-	if redone == nil || redone.Status != "ok" || redone.Acc == nil || !*redone.Acc || len(redone.LogLik) != 4 {
-		t.Errorf("redone sample: %+v, want the later ok line", redone)
-	}
-	if failed == nil || failed.Status != "failed" || failed.Error == nil || failed.Acc != nil || failed.LogLik != nil {
-		t.Errorf("failed sample: %+v, want error set and scores null", failed)
+	// The redone sample is the later, ok line.
+	redone := slices.IndexFunc(got, func(r parquetReadRow) bool { return r.Model == "demo" && r.ID == "abstract_algebra_test:5" })
+	if redone < 0 || got[redone].Status != "ok" || got[redone].Acc == nil {
+		t.Errorf("redone sample demo/abstract_algebra_test:5 at row %d, want the later ok line", redone)
 	}
 }
 

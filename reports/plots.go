@@ -31,28 +31,22 @@ type Figure struct {
 // on high-density screens and when zoomed.
 const pngDPI = 192
 
-// svgFamily is what gonum writes for its default font, and svgFallback the
-// families a viewer may use instead: Times New Roman and Tinos have the same
-// metrics as Liberation Serif, so labels keep the widths they were laid out
-// with. (Embedding the font would cost about 500 kB per SVG.)
-var (
-	svgFamily   = []byte("font-family:Liberation Serif;")
-	svgFallback = []byte("font-family:'Liberation Serif','Times New Roman',Tinos,Times,serif;")
-)
-
-// Render draws the figure as "svg" or as "png" (at pngDPI, with the exact
-// fonts it was laid out with).
+// Render draws the figure as "svg" or as "png" (at pngDPI), both with the
+// exact fonts it was laid out with.
+//
+// The SVG embeds its font (Liberation Serif, about 0.5 MB of base64): gonum
+// places every label by that font's metrics, and a viewer without it
+// substitutes a wider serif, which cuts off the axis label, clips the last
+// tick and runs the subject labels into the bars. Naming metric-compatible
+// fallbacks (Times New Roman, Tinos) does not help where none is installed,
+// as on a headless server.
 func (f *Figure) Render(format string) ([]byte, error) {
 	var wt io.WriterTo
 	switch format {
 	case "svg":
-		c := vgsvg.New(f.W, f.H)
+		c := vgsvg.NewWith(vgsvg.UseWH(f.W, f.H), vgsvg.EmbedFonts(true))
 		f.plot.Draw(draw.New(c))
-		var buf bytes.Buffer
-		if _, err := c.WriteTo(&buf); err != nil {
-			return nil, fmt.Errorf("reports: plot %s: %w", f.Name, err)
-		}
-		return bytes.ReplaceAll(buf.Bytes(), svgFamily, svgFallback), nil
+		wt = c
 	case "png":
 		c := vgimg.NewWith(vgimg.UseWH(f.W, f.H), vgimg.UseDPI(pngDPI))
 		f.plot.Draw(draw.New(c))
@@ -214,6 +208,10 @@ func latencyBins(l *latencyAcc, n int) []plotter.HistogramBin {
 	return bins
 }
 
+// histPad is the share of the histogram's span left empty at each end of
+// its axis.
+const histPad = 0.03
+
 func latencyHistFigure(model string, l *latencyAcc, mi int) *Figure {
 	bins := latencyBins(l, 40)
 	if bins == nil {
@@ -225,6 +223,13 @@ func latencyHistFigure(model string, l *latencyAcc, mi int) *Figure {
 	p.Add(h)
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = ticks125{}
+	// The axes would end exactly at the outer bins' edges and at the
+	// tallest bar, so those bars would sit against the frame and read as
+	// cut off: pad both ends of the (logarithmic) span, and the top.
+	llo, lhi := math.Log(bins[0].Min), math.Log(bins[len(bins)-1].Max)
+	pad := histPad * (lhi - llo)
+	p.X.Min, p.X.Max = math.Exp(llo-pad), math.Exp(lhi+pad)
+	p.Y.Max *= 1 + 2*histPad
 	return &Figure{Name: "latency_hist_" + SanitizeModel(model), Title: "Completions latency histogram — " + model, W: 7 * vg.Inch, H: 4 * vg.Inch, plot: p}
 }
 

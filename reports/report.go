@@ -85,9 +85,13 @@ type ModelRun struct {
 
 	Metrics  Metrics                  `json:"metrics"`
 	Subjects map[string]*SubjectStats `json:"subjects"`
-	// Groups are MMLU's four categories, present when the run's subjects are
-	// MMLU subjects. UngroupedSubjects lists subjects outside lm-eval's
-	// 57-subject mapping: they are in no group.
+	// Groups are MMLU's four categories (stem, humanities, social_sciences,
+	// other) and the overall "mmlu" group over all four, as lm-eval reports
+	// them. They are present only when run.json's layout says the data is
+	// MMLU (mmlu-hf or mmlu-csv), never because subject names match.
+	// UngroupedSubjects lists subjects outside lm-eval's 57-subject
+	// mapping: they are in no group, so "mmlu" leaves them out while the
+	// headline metrics count them.
 	Groups            map[string]*GroupStats `json:"groups,omitempty"`
 	UngroupedSubjects []string               `json:"ungrouped_subjects,omitempty"`
 
@@ -122,13 +126,14 @@ type Metrics struct {
 // SubjectStats are one subject's figures for one model.
 type SubjectStats struct {
 	// N counts scored samples; Failed those that could not be scored.
-	N             int    `json:"n"`
-	Failed        int    `json:"failed"`
-	Acc           Float  `json:"acc"`
-	AccStderr     Float  `json:"acc_stderr"`
-	AccNorm       Float  `json:"acc_norm"`
-	AccNormStderr Float  `json:"acc_norm_stderr"`
-	Group         string `json:"group,omitempty"`
+	N             int   `json:"n"`
+	Failed        int   `json:"failed"`
+	Acc           Float `json:"acc"`
+	AccStderr     Float `json:"acc_stderr"`
+	AccNorm       Float `json:"acc_norm"`
+	AccNormStderr Float `json:"acc_norm_stderr"`
+	// Group is the subject's MMLU category; empty unless the run is MMLU.
+	Group string `json:"group,omitempty"`
 
 	k, kNorm int // set by Build; see correct
 }
@@ -147,7 +152,7 @@ func fromRate(p Float, n int) int {
 	return int(math.Round(float64(p) * float64(n)))
 }
 
-// GroupStats aggregate one MMLU category the way lm-eval does: accuracy
+// GroupStats aggregate one MMLU group the way lm-eval does: accuracy
 // weighted by subject size (correct / questions) and the pooled stderr.
 type GroupStats struct {
 	N             int   `json:"n"`
@@ -155,6 +160,8 @@ type GroupStats struct {
 	AccStderr     Float `json:"acc_stderr"`
 	AccNorm       Float `json:"acc_norm"`
 	AccNormStderr Float `json:"acc_norm_stderr"`
+	// AccMacro is the unweighted mean of the group's subject accuracies.
+	AccMacro Float `json:"acc_macro"`
 	// Subjects is the number of the group's subjects with scored samples.
 	Subjects int `json:"subjects"`
 }
@@ -194,6 +201,7 @@ type Failure struct {
 // Definitions say, in report.json itself, how each figure was computed.
 type Definitions struct {
 	Acc            string `json:"acc"`
+	AccNorm        string `json:"acc_norm"`
 	Stderr         string `json:"stderr"`
 	CI95           string `json:"ci95"`
 	Macro          string `json:"acc_macro"`
@@ -206,6 +214,7 @@ type Definitions struct {
 	Throughput     string `json:"throughput"`
 	Comparisons    string `json:"comparisons"`
 	LastLineWins   string `json:"superseded"`
+	LMEval         string `json:"lmeval"`
 }
 
 func definitions(o Options) Definitions {
@@ -215,10 +224,11 @@ func definitions(o Options) Definitions {
 	}
 	return Definitions{
 		Acc:            "share of scored samples (status ok) whose prediction is the gold choice; failed samples are counted in failed, never in accuracy",
+		AccNorm:        "as acc, with the prediction the argmax of log-likelihood / the choice's length in characters (lm-eval acc_norm); equal to acc when every choice is one character (lettered choices)",
 		Stderr:         "lm-eval mean_stderr: sample standard deviation (n-1) / sqrt(n) = sqrt(p(1-p)/(n-1)); null when n <= 1",
 		CI95:           "Wilson score interval, z = 1.959964",
 		Macro:          macro,
-		Groups:         "lm-eval MMLU categories: acc weighted by subject size (correct/questions); stderr pooled as lm-eval's pooled_sample_stderr, null if any subject's stderr is",
+		Groups:         "MMLU runs only (run.json layout mmlu-hf or mmlu-csv): lm-eval's four categories and the overall mmlu group over them, subjects outside lm-eval's 57-subject mapping excluded; acc weighted by subject size (correct/questions); stderr pooled as lm-eval's pooled_sample_stderr, sqrt(sum_i (n_i-1) se_i^2 n_i / (N-k) / N) over the k subjects, null if any subject's stderr is; acc_macro = unweighted mean of the subjects' acc",
 		ECE:            "expected calibration error over 10 equal-width bins of the top softmax probability (softmax over the choice log-likelihoods), weighted by bin count",
 		Brier:          "multiclass Brier score: mean over samples of sum_k (p_k - y_k)^2, p = softmax of the choice log-likelihoods; range 0..2 (lm-eval brier_score)",
 		Latency:        "per request (results.Request.latency_ms, excluding backoff waits), all journal lines; count/mean/std (n-1)/min/max exact, percentiles from an HDR histogram (microseconds, 3 significant digits) clamped to [min, max]",
@@ -227,6 +237,7 @@ func definitions(o Options) Definitions {
 		Throughput:     "examples: final samples (scored + failed); requests and tokens (prompt + completion): all journal lines; each divided by run wall_seconds",
 		Comparisons:    "each model vs the first, over examples scored under both: diff = model - baseline; stderr = sd(per-example differences, n-1)/sqrt(n); 95% CI = diff +/- 1.959964 stderr; b = baseline right & model wrong, c = baseline wrong & model right; McNemar exact two-sided p = min(1, 2 P(X <= min(b,c))), X ~ Binomial(b+c, 1/2); significant_0_05 = p < 0.05. Subject deltas are descriptive, not tested",
 		LastLineWins:   "a (model, id) may have several journal lines (a failed sample redone); the last one is the sample's result",
+		LMEval:         "lm-evaluation-harness results layout, one file per model as lm-eval writes one per model run: results_lmeval.json when the run has one model, results_lmeval_<model_name_sanitized>.json for each model when it has several; MMLU runs have leaf tasks mmlu_<subject> and the groups above, any other run one task",
 	}
 }
 

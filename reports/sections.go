@@ -29,7 +29,7 @@ func (r *Report) summary() []string {
 		torn = "; its torn last line was left out"
 	}
 	return []string{
-		fmt.Sprintf("Task %s · dataset %s · %d-shot · scoring %s · template %s", st.Task, datasetName(st), st.Shots, st.Scoring, st.Template),
+		fmt.Sprintf("Task %s · layout %s · dataset %s · %d-shot · scoring %s · template %s", st.Task, st.Layout, datasetName(st), st.Shots, st.Scoring, st.Template),
 		fmt.Sprintf("Status %s · %s · %d examples per model · wall %s s · evalbench %s",
 			r.Status, plural(len(r.Runs), "model", "models"), r.Run.Examples, fmtRate(r.Run.WallSeconds), r.Version),
 		fmt.Sprintf("Journal: %d lines, %d superseded by a later line for the same sample%s", r.Journal.Lines, r.Journal.Superseded, torn),
@@ -52,21 +52,39 @@ func (r *Report) sections() []section {
 		Header: []string{"model", "acc ± stderr", "acc 95% CI (Wilson)", "acc_norm ± stderr", "macro acc", "macro 95% CI (bootstrap)", "scored", "failed", "missing"},
 		Rows:   rows, Empty: "No model in the run."})
 
+	// acc_norm gets its own columns where it tells something: with
+	// continuation scoring it can differ from acc in any subject, and a
+	// table of acc alone would hide the metric cloze tasks are read by.
+	norm := r.accNormDiffers()
+
 	if len(r.Runs) > 0 && r.Runs[0].Groups != nil {
 		header := []string{"group"}
 		for _, run := range r.Runs {
-			header = append(header, run.Model+" acc ± stderr (n)")
+			header = append(header, run.Model+" acc ± stderr (n)", run.Model+" macro")
+			if norm {
+				header = append(header, run.Model+" acc_norm ± stderr")
+			}
 		}
 		rows = nil
-		for _, g := range displayGroups {
-			row := []string{g}
+		for _, g := range append(displayGroups[:len(displayGroups):len(displayGroups)], GroupMMLU) {
+			label := g
+			if g == GroupMMLU {
+				label = "mmlu (overall)"
+			}
+			row := []string{label}
 			for _, run := range r.Runs {
-				gs := run.Groups[g]
-				row = append(row, fmt.Sprintf("%s (%d)", fmtPM(gs.Acc, gs.AccStderr), gs.N))
+				cells := []string{"—", "—", "—"}
+				if gs := run.Groups[g]; gs != nil {
+					cells = []string{fmt.Sprintf("%s (%d)", fmtPM(gs.Acc, gs.AccStderr), gs.N), fmtP(gs.AccMacro), fmtPM(gs.AccNorm, gs.AccNormStderr)}
+				}
+				if !norm {
+					cells = cells[:2]
+				}
+				row = append(row, cells...)
 			}
 			rows = append(rows, row)
 		}
-		var notes []string
+		notes := []string{"acc is correct / questions over the group's subjects and its stderr is pooled as lm-eval pools it; macro is the unweighted mean of the subjects' acc. mmlu is lm-eval's overall mmlu group."}
 		for _, run := range r.Runs {
 			if len(run.UngroupedSubjects) > 0 {
 				notes = append(notes, fmt.Sprintf("%s: subjects outside lm-eval's MMLU mapping, in no group: %s.", run.Model, strings.Join(run.UngroupedSubjects, ", ")))
@@ -98,19 +116,25 @@ func (r *Report) sections() []section {
 	header := []string{"subject", "group"}
 	for _, run := range r.Runs {
 		header = append(header, run.Model+" acc ± stderr (n, failed)")
+		if norm {
+			header = append(header, run.Model+" acc_norm ± stderr")
+		}
 	}
 	for _, c := range r.Comparisons {
 		header = append(header, "Δ "+c.Model)
 	}
 	rows = nil
 	for _, name := range r.subjectNames() {
-		row := []string{name, MMLUGroup(name)}
+		row := []string{name, r.subjectGroup(name)}
 		for _, run := range r.Runs {
+			cells := []string{"—", "—"}
 			if s := run.Subjects[name]; s != nil {
-				row = append(row, fmt.Sprintf("%s (%d, %d)", fmtPM(s.Acc, s.AccStderr), s.N, s.Failed))
-			} else {
-				row = append(row, "—")
+				cells = []string{fmt.Sprintf("%s (%d, %d)", fmtPM(s.Acc, s.AccStderr), s.N, s.Failed), fmtPM(s.AccNorm, s.AccNormStderr)}
 			}
+			if !norm {
+				cells = cells[:1]
+			}
+			row = append(row, cells...)
 		}
 		for _, c := range r.Comparisons {
 			if d := c.Subjects[name]; d != nil {
@@ -180,10 +204,10 @@ func (r *Report) sections() []section {
 	d := r.Definitions
 	def := section{ID: "definitions", Title: "Definitions"}
 	for _, kv := range [][2]string{
-		{"acc", d.Acc}, {"stderr", d.Stderr}, {"95% CI", d.CI95}, {"macro", d.Macro}, {"groups", d.Groups},
+		{"acc", d.Acc}, {"acc_norm", d.AccNorm}, {"stderr", d.Stderr}, {"95% CI", d.CI95}, {"macro", d.Macro}, {"groups", d.Groups},
 		{"ECE", d.ECE}, {"Brier", d.Brier}, {"latency", d.Latency}, {"requests", d.Requests},
 		{"errors by status", d.ErrorsByStatus}, {"throughput", d.Throughput}, {"comparisons", d.Comparisons},
-		{"superseded", d.LastLineWins},
+		{"superseded", d.LastLineWins}, {"lm-eval results", d.LMEval},
 	} {
 		def.List = append(def.List, kv[0]+": "+kv[1])
 	}
@@ -200,4 +224,28 @@ func (r *Report) subjectNames() []string {
 		}
 	}
 	return sortedKeys(seen)
+}
+
+// subjectGroup is a subject's MMLU category as the run recorded it: empty
+// for a run whose data is not MMLU, whatever the subject is called.
+func (r *Report) subjectGroup(name string) string {
+	for _, run := range r.Runs {
+		if s := run.Subjects[name]; s != nil && s.Group != "" {
+			return s.Group
+		}
+	}
+	return ""
+}
+
+// accNormDiffers reports whether acc_norm differs from acc in any subject
+// of any model (it cannot with one-character choices, as with letters).
+func (r *Report) accNormDiffers() bool {
+	for _, run := range r.Runs {
+		for _, s := range run.Subjects {
+			if s.correct() != s.correctNorm() {
+				return true
+			}
+		}
+	}
+	return false
 }

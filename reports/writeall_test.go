@@ -130,7 +130,7 @@ func TestLMEvalSingleModelAndOtherTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run.Settings.Task = "hellaswag"
+	run.Settings.Task, run.Settings.Layout = "hellaswag", "hellaswag"
 	b, _ := os.ReadFile(filepath.Join(dir, results.JournalFile))
 	b = bytes.ReplaceAll(b, []byte(`"subject": "anatomy", `), nil)
 	b = bytes.ReplaceAll(b, []byte(`"subject": "formal_logic", `), nil)
@@ -145,7 +145,7 @@ func TestLMEvalSingleModelAndOtherTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Runs[0].Groups != nil {
-		t.Error("groups computed for a run without MMLU subjects")
+		t.Error("groups computed for a run whose layout is not MMLU")
 	}
 	if _, ok := r.Runs[0].Subjects["hellaswag"]; !ok || len(r.Runs[0].Subjects) != 1 {
 		t.Errorf("subjects = %v, want the task as the one subject", sortedKeys(r.Runs[0].Subjects))
@@ -218,7 +218,7 @@ func TestPartialRun(t *testing.T) {
 		t.Errorf("headline does not mark the run partial:\n%s", head.String())
 	}
 	rows := readParquet(t, filepath.Join(dir, ParquetFile))
-	if want := expectedRows(t, dir, 40); len(rows) != len(want) {
+	if want := finalSamples(t, dir, 40); len(rows) != len(want) {
 		t.Errorf("parquet has %d rows, want %d", len(rows), len(want))
 	}
 }
