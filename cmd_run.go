@@ -24,7 +24,7 @@ func datasetFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "dataset", Aliases: []string{"d"}, Usage: "dataset `PATH`: a .jsonl, .jsonl.gz, .json, .parquet or .csv file, a directory, or a glob (repeatable)"},
 		&cli.StringFlag{Name: "layout", Usage: "force a layout: " + strings.Join(configs.Layouts, ", ") + " (default: detect)"},
-		&cli.StringSliceFlag{Name: "field", Usage: "generic layout field mapping `NAME=COLUMN`, e.g. --field question=prompt --field choices=options --field answer=label"},
+		&cli.StringSliceFlag{Name: "field", Usage: "generic layout field mapping `NAME=COLUMN`, e.g. --field question=prompt --field choices=opt_a,opt_b --field answer=label (repeatable; choices may list several columns, in one flag or in several)"},
 		&cli.StringFlag{Name: "on-invalid", Usage: "what to do with a bad record: fail or skip (default fail)"},
 	}
 }
@@ -138,23 +138,67 @@ func runConfig(c *cli.Context) (*configs.Run, error) {
 			return nil, usagef("--template: %v", err)
 		}
 		cfg.Template = string(b)
-		cfg.SetBy("template", "template")
+		cfg.SetBy("template", "template "+path)
 	}
 	cfg.Defaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(checkTemplate); err != nil {
 		return nil, usageError{err.Error()}
 	}
 	return cfg, nil
 }
 
+// checkTemplate parses the prompt template with the scorers' own parser
+// while the config is validated, so that a typo is a usage error naming the
+// config line or the --template file before anything starts.
+func checkTemplate(r *configs.Run) (key, msg string) {
+	if r.Template == "" {
+		return "", ""
+	}
+	err := scorers.CheckTemplate(r.Template, r.Description)
+	var te *scorers.TemplateError
+	switch {
+	case err == nil:
+		return "", ""
+	case errors.As(err, &te) && te.Line > 0:
+		return te.Part, fmt.Sprintf("line %d of the %s: %s", te.Line, te.Part, te.Msg)
+	case errors.As(err, &te):
+		return te.Part, te.Msg
+	}
+	return "template", err.Error()
+}
+
+// parseFields reads --field NAME=COLUMN values. urfave/cli splits a slice
+// flag's value on commas before we see it, so "choices=opt_a,opt_b" arrives
+// as "choices=opt_a" and "opt_b": a piece without "=" is the rest of the
+// previous value, and is joined back to it. (The app-wide switch that turns
+// the splitting off would also stop --model a,b from naming two models.)
+// choices may list columns in one flag or across several; any other name
+// given twice with different columns is an error, not a silent last-wins.
 func parseFields(kvs []string) (map[string]string, error) {
-	m := map[string]string{}
+	var vals []string
 	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" || v == "" {
-			return nil, usagef("--field %q: want NAME=COLUMN, e.g. question=prompt", kv)
+		if len(vals) > 0 && !strings.Contains(kv, "=") {
+			vals[len(vals)-1] += "," + kv
+			continue
 		}
-		m[k] = v
+		vals = append(vals, kv)
+	}
+	m := map[string]string{}
+	for _, kv := range vals {
+		k, v, ok := strings.Cut(kv, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" || strings.HasPrefix(v, ",") || strings.HasSuffix(v, ",") || strings.Contains(v, ",,") {
+			return nil, usagef("--field %q: want NAME=COLUMN, e.g. question=prompt or choices=opt_a,opt_b", kv)
+		}
+		prev, seen := m[k]
+		switch {
+		case !seen:
+			m[k] = v
+		case k == "choices":
+			m[k] = prev + "," + v
+		case prev != v:
+			return nil, usagef("--field %s given twice: %s=%s and %s=%s", k, k, prev, k, v)
+		}
 	}
 	return m, nil
 }
@@ -218,7 +262,12 @@ func runEval(ctx context.Context, e env, c *cli.Context, cfg *configs.Run) error
 		Terminal:    e.terminal,
 		Version:     version,
 	})
+	interrupted := errors.Is(runErr, runner.ErrInterrupted)
 	if sum == nil {
+		// Stopped before the run directory was touched: nothing to save.
+		if interrupted {
+			return errInterrupted
+		}
 		return runErr
 	}
 	for model, path := range sum.LabelPaths {
@@ -230,15 +279,31 @@ func runEval(ctx context.Context, e env, c *cli.Context, cfg *configs.Run) error
 	// marked partial, and every finished sample is in it.
 	rep, repErr := reports.WriteAll(context.WithoutCancel(ctx), sum.Dir, reports.Options{Version: version})
 	if repErr != nil {
+		if interrupted {
+			// run() reports an interrupt in its own words; this one must
+			// still be seen.
+			fmt.Fprintln(e.stderr, "evalbench:", repErr)
+			return errInterrupted
+		}
 		return errors.Join(runErr, repErr)
 	}
-	if err := printReport(e, rep, c.String("format")); err != nil {
-		return err
+	// A session that failed before scoring anything (a wrong token, model
+	// or URL) says so, not a table of nothing; the files are rewritten so
+	// report.json agrees with run.json.
+	if sum.PreflightOK || interrupted {
+		if err := printReport(e, rep, c.String("format")); err != nil {
+			return err
+		}
+		if !quiet {
+			fmt.Fprintf(e.stderr, "evalbench: wrote %s\n", filepath.Join(sum.Dir, "report.md"))
+		}
 	}
-	if !quiet {
-		fmt.Fprintf(e.stderr, "evalbench: wrote %s\n", filepath.Join(sum.Dir, "report.md"))
-	}
-	if errors.Is(runErr, runner.ErrInterrupted) {
+	if interrupted || ctx.Err() != nil {
+		// Ctrl-C while the report was written still exits as an interrupt,
+		// the report being complete.
+		if runErr != nil && !interrupted {
+			fmt.Fprintln(e.stderr, "evalbench:", runErr)
+		}
 		return errInterrupted
 	}
 	return runErr

@@ -226,8 +226,15 @@ func (es Errors) Error() string {
 	return strings.Join(parts, "\n")
 }
 
-// Validate checks the whole config and returns Errors, or nil.
-func (r *Run) Validate() error {
+// A Check judges a part of the config that configs cannot judge alone: a
+// prompt template can only be parsed by the scorers' own parser, and
+// configs imports nothing of ours. It returns the key at fault and what is
+// wrong with it, or "" when all is well.
+type Check func(r *Run) (key, msg string)
+
+// Validate checks the whole config, with checks added to its own, and
+// returns Errors, or nil.
+func (r *Run) Validate(checks ...Check) error {
 	var errs Errors
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &FieldError{Where: r.Where(key), Key: key, Msg: fmt.Sprintf(format, args...)})
@@ -255,6 +262,11 @@ func (r *Run) Validate() error {
 	oneOf("task", r.Task, Tasks)
 	oneOf("on_invalid", r.OnInvalid, OnInvalids)
 	oneOf("layout", r.Layout, Layouts)
+	if r.Description != nil && r.Template == "" {
+		// The built-in prompts keep their own opening line: a description
+		// alone would be silently ignored.
+		bad("description", "replaces the opening line of a custom template; set template too")
+	}
 	if r.Shots < 0 {
 		bad("shots", "%d is negative", r.Shots)
 	}
@@ -303,6 +315,11 @@ func (r *Run) Validate() error {
 	}
 	if s.ChunkTokens < 0 {
 		bad("simulator.chunk_tokens", "%d is negative", s.ChunkTokens)
+	}
+	for _, check := range checks {
+		if key, msg := check(r); key != "" {
+			bad(key, "%s", msg)
+		}
 	}
 	if len(errs) == 0 {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 )
 
@@ -130,5 +131,53 @@ func TestShippedConfigs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// parseCheck parses the template keys with text/template alone; the real
+// check, with the scorers' functions, is wired in the command (cmd_run.go).
+func parseCheck(r *Run) (string, string) {
+	for _, kv := range []struct{ key, text string }{{"template", r.Template}, {"description", deref(r.Description)}} {
+		if _, err := template.New(kv.key).Funcs(template.FuncMap{"strip": strings.TrimSpace, "upper": strings.ToUpper}).Parse(kv.text); err != nil {
+			return kv.key, err.Error()
+		}
+	}
+	return "", ""
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// Checks given to Validate report against the key's place, with every other
+// problem, in one pass.
+func TestValidateRunsChecksAtTheKeysLine(t *testing.T) {
+	r, err := LoadRun("testdata/bad_template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Defaults()
+	r.Rate = -1
+	r.SetBy("rate", "rate")
+	err = r.Validate(parseCheck)
+	want := `configs: flag --rate: key "rate": -1 is negative` + "\n" +
+		`configs: testdata/bad_template.yaml:5: key "template": template: template:2: unclosed action`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got\n%v\nwant\n%s", err, want)
+	}
+	r.Rate = 0
+	r.Template = "Q: {{strip .Question}}"
+	if err := r.Validate(parseCheck); err != nil {
+		t.Fatalf("a good template: %v", err)
+	}
+	// A description is the opening line of a custom template; without one
+	// it would be silently ignored.
+	r.Template = ""
+	want = `configs: testdata/bad_template.yaml:8: key "description": replaces the opening line of a custom template; set template too`
+	if err := r.Validate(parseCheck); err == nil || err.Error() != want {
+		t.Fatalf("got\n%v\nwant\n%s", err, want)
 	}
 }

@@ -24,13 +24,23 @@ const SyncInterval = time.Second
 // at least every SyncInterval. Append is safe for concurrent use.
 type Journal struct {
 	mu     sync.Mutex
-	f      *os.File
+	f      journalFile
 	w      *bufio.Writer
 	dirty  bool
 	err    error // sticky: once a write failed, every later Append fails
+	tick   <-chan time.Time
 	stop   chan struct{}
 	done   chan struct{}
 	closed bool
+}
+
+// journalFile is what the journal needs of its file: an *os.File, or in
+// tests a file whose Syncs are counted, since an fsync cannot be seen from
+// the file's contents.
+type journalFile interface {
+	io.Writer
+	Sync() error
+	Close() error
 }
 
 // OpenJournal opens path for appending, creating it if needed. The caller
@@ -50,25 +60,34 @@ func OpenJournal(path string, validSize int64) (*Journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("results: %w", err)
 	}
+	// Ticking at half the interval bounds a line's wait for its fsync by
+	// SyncInterval.
+	t := time.NewTicker(SyncInterval / 2)
+	return newJournal(f, t.C, t.Stop), nil
+}
+
+// newJournal appends to f and fsyncs dirty data on every tick; stopTick is
+// called when the journal closes.
+func newJournal(f journalFile, tick <-chan time.Time, stopTick func()) *Journal {
 	j := &Journal{
 		f:    f,
 		w:    bufio.NewWriterSize(f, 64<<10),
+		tick: tick,
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	go j.syncLoop()
-	return j, nil
+	go j.syncLoop(stopTick)
+	return j
 }
 
-func (j *Journal) syncLoop() {
+func (j *Journal) syncLoop(stopTick func()) {
 	defer close(j.done)
-	t := time.NewTicker(SyncInterval / 2)
-	defer t.Stop()
+	defer stopTick()
 	for {
 		select {
 		case <-j.stop:
 			return
-		case <-t.C:
+		case <-j.tick:
 			j.mu.Lock()
 			if j.dirty && j.err == nil {
 				if err := j.f.Sync(); err != nil {

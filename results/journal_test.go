@@ -153,13 +153,31 @@ func TestJournalConcurrentAppend(t *testing.T) {
 	}
 }
 
+// syncCounter is a journal file that tells the test of every fsync, which
+// the file's contents cannot show.
+type syncCounter struct {
+	*os.File
+	syncs chan struct{}
+}
+
+func (c *syncCounter) Sync() error {
+	err := c.File.Sync()
+	c.syncs <- struct{}{}
+	return err
+}
+
+// A finished sample reaches the file at once (flushed) and the disk within
+// SyncInterval (fsynced on the next tick), not only at Close: a crash loses
+// at most a second of work.
 func TestJournalFsyncsWithoutClose(t *testing.T) {
-	// The data must reach the file (flushed) immediately, not only at Close.
 	path := filepath.Join(t.TempDir(), JournalFile)
-	j, err := OpenJournal(path, 0)
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	file := &syncCounter{File: f, syncs: make(chan struct{}, 8)}
+	tick := make(chan time.Time)
+	j := newJournal(file, tick, func() {})
 	defer j.Close()
 	if err := j.Append(okSample("demo", "q0")); err != nil {
 		t.Fatal(err)
@@ -167,6 +185,15 @@ func TestJournalFsyncsWithoutClose(t *testing.T) {
 	got, _ := readAll(t, path)
 	if len(got) != 1 {
 		t.Fatalf("appended line not visible to a reader before Close: %d", len(got))
+	}
+	if len(file.syncs) != 0 {
+		t.Fatal("fsync before any tick: Append must not pay for an fsync per line")
+	}
+	tick <- time.Now()
+	select {
+	case <-file.syncs:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no fsync on the tick after an append")
 	}
 }
 

@@ -18,27 +18,43 @@ const (
 // RunSchema versions run.json.
 const RunSchema = "evalbench.run/v1"
 
-// Run status values.
+// Run status values. run.json is rewritten when a session ends, however it
+// ends, so only a process that died leaves "running" behind.
 const (
 	RunRunning  = "running"
 	RunComplete = "complete"
-	RunPartial  = "partial"
+	// RunPartial: some samples have no result yet, because the session
+	// was interrupted, or because an interrupted earlier session left
+	// examples that a later, smaller --limit no longer selects. Stopped
+	// says which; running the command again resumes.
+	RunPartial = "partial"
+	// RunFailed: the session stopped on an error (a failed preflight
+	// call, every first sample failing, a journal write); Stopped says
+	// which.
+	RunFailed = "failed"
 )
 
 // Run describes an evaluation run: what was asked for, and how far it got.
 // It is written when a run starts and rewritten when it stops.
 type Run struct {
-	Schema   string    `json:"schema"`
-	Version  string    `json:"evalbench_version,omitempty"`
-	Settings Settings  `json:"settings"`
-	Status   string    `json:"status"`
+	Schema   string   `json:"schema"`
+	Version  string   `json:"evalbench_version,omitempty"`
+	Settings Settings `json:"settings"`
+	Status   string   `json:"status"`
+	// Stopped says why the last session ended before every sample had a
+	// result: "interrupted" (with the stage, when it was not scoring yet)
+	// or the error. Empty when the run is complete or running.
+	Stopped  string    `json:"stopped,omitempty"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished,omitzero"`
 	// WallSeconds adds up the time spent in every session of this run, so a
 	// resumed run reports the work it really took.
 	WallSeconds float64 `json:"wall_seconds"`
-	// Examples is the number of dataset examples selected (after --limit),
-	// per model.
+	// Examples is the number of dataset examples the run covers, per
+	// model: those selected (after --limit), plus those an earlier session
+	// journaled past a smaller --limit given since. The journal's examples
+	// are always part of the run, so every journal line counts against
+	// Examples and none is left out of the report.
 	Examples int `json:"examples"`
 	// Invalid lists dataset records skipped under --on-invalid skip.
 	Invalid []Invalid `json:"invalid,omitempty"`
@@ -72,7 +88,9 @@ type Settings struct {
 
 // Mismatch lists, by name, the settings that change what a sample's result
 // would be. A journal may only be resumed under identical values; anything
-// else (concurrency, rate, limit, base URL) may change between sessions.
+// else (concurrency, rate, limit, base URL) may change between sessions. A
+// smaller limit never shrinks a run: what is journaled stays part of it
+// (see Run.Examples).
 func (s Settings) Mismatch(o Settings) []string {
 	var diff []string
 	add := func(name string, a, b any) {

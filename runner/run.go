@@ -25,13 +25,21 @@ var ErrInterrupted = errors.New("runner: interrupted")
 
 // Summary tells what a run did.
 type Summary struct {
-	Dir      string
-	Examples int // selected examples (per model)
-	Resumed  int // samples found done in the journal
-	Scored   int // samples finished OK in this session
-	Failed   int // samples finished failed in this session
-	Partial  bool
-	Wall     time.Duration
+	Dir string
+	// Examples is what the run covers, per model: the selected examples
+	// plus Beyond (run.json's examples).
+	Examples int
+	// Beyond counts examples an earlier session journaled past this
+	// session's smaller --limit; they stay part of the run.
+	Beyond  int
+	Resumed int // selected samples found done in the journal
+	Scored  int // samples finished OK in this session
+	Failed  int // samples finished failed in this session
+	Partial bool
+	// PreflightOK is set once the session's preflight check passed, or was
+	// not needed because nothing was left to score.
+	PreflightOK bool
+	Wall        time.Duration
 	// LabelPaths says, per model, which letter-scoring path was used.
 	LabelPaths map[string]string
 }
@@ -48,6 +56,11 @@ const abortAfter = 20
 
 // Run scores every selected example under every model and journals each
 // sample as it finishes. api is normally an *endpoint.Client.
+//
+// Once the run directory is prepared, Run returns a Summary whatever
+// happens, and run.json ends in a truthful status: complete, partial
+// (interrupted; ErrInterrupted is returned) or failed (the error is
+// returned and recorded).
 func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
@@ -58,7 +71,7 @@ func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
 	// fails before any request is paid for and progress can show an ETA.
 	count, layout, skipped, err := survey(ctx, opts)
 	if err != nil {
-		return nil, err
+		return nil, interrupted(ctx, err)
 	}
 	task := cmp.Or(opts.Task, taskOf(layout))
 	method := cmp.Or(opts.Method, defaultMethod(task))
@@ -73,7 +86,7 @@ func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
 	}
 	fingerprint, err := datasets.Fingerprint(ctx, opts.Dataset, opts.DataOptions)
 	if err != nil {
-		return nil, err
+		return nil, interrupted(ctx, err)
 	}
 	var fewshot *datasets.FewShot
 	var fewFingerprint string
@@ -81,10 +94,10 @@ func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
 		fopts := opts.DataOptions
 		fopts.Layout = "" // the few-shot split may be in another format
 		if fewshot, err = datasets.LoadFewShot(ctx, opts.FewShot, fopts); err != nil {
-			return nil, err
+			return nil, interrupted(ctx, err)
 		}
 		if fewFingerprint, err = datasets.Fingerprint(ctx, opts.FewShot, fopts); err != nil {
-			return nil, err
+			return nil, interrupted(ctx, err)
 		}
 	}
 
@@ -114,50 +127,96 @@ func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
 	if dir == "" {
 		dir = DefaultOut(began, opts.Models[0])
 	}
-	run, done, journalInfo, err := prepareDir(ctx, dir, settings, opts)
+	run, prev, journalInfo, err := prepareDir(ctx, dir, settings, count, opts)
 	if err != nil {
-		return nil, err
+		return nil, interrupted(ctx, err)
 	}
-	run.Examples = count
+	run.Examples = count + len(prev.beyond)
 	run.Invalid = skipped
-	run.Status = results.RunRunning
+	run.Status, run.Stopped = results.RunRunning, ""
 	if err := results.WriteRun(dir, run); err != nil {
 		return nil, err
 	}
 	if journalInfo.Torn {
 		fmt.Fprintf(opts.Log, "runner: the journal ended in a torn line (a crash mid-write); that sample will be redone\n")
 	}
-
-	if err := preflight(ctx, api, opts.Models); err != nil {
-		return nil, err
+	sum := &Summary{Dir: dir, Examples: run.Examples, Beyond: len(prev.beyond), Resumed: len(prev.done), LabelPaths: map[string]string{}}
+	if len(prev.done) > 0 {
+		fmt.Fprintf(opts.Log, "runner: resuming %s: %d samples already done\n", dir, len(prev.done))
+	}
+	if sum.Beyond > 0 {
+		fmt.Fprintf(opts.Log, "runner: the journal holds %d examples past --limit %d from earlier sessions; the run and its report keep them\n", sum.Beyond, opts.Limit)
 	}
 
-	journal, err := results.OpenJournal(filepath.Join(dir, results.JournalFile), journalInfo.ValidSize)
-	if err != nil {
-		return nil, err
-	}
+	// From here on every way out goes through the status below.
+	stage := "the preflight check"
+	runErr := func() error {
+		if len(prev.done) == count*len(opts.Models) {
+			// Nothing left to score: the command only rebuilds the report,
+			// which must not depend on the endpoint being up.
+			sum.PreflightOK = true
+			return nil
+		}
+		if err := preflight(ctx, api, opts.Models); err != nil {
+			return err
+		}
+		journal, err := results.OpenJournal(filepath.Join(dir, results.JournalFile), journalInfo.ValidSize)
+		if err != nil {
+			return err
+		}
+		stage, sum.PreflightOK = "", true
+		runErr := dispatch(ctx, api, opts, prompt, method, fewshot, count, prev.done, journal, sum)
+		if cerr := journal.Close(); runErr == nil && cerr != nil {
+			runErr = cerr
+		}
+		return runErr
+	}()
 
-	sum := &Summary{Dir: dir, Examples: count, Resumed: len(done), LabelPaths: map[string]string{}}
-	if len(done) > 0 {
-		fmt.Fprintf(opts.Log, "runner: resuming %s: %d samples already done\n", dir, len(done))
-	}
-	runErr := dispatch(ctx, api, opts, prompt, method, fewshot, count, done, journal, sum)
-
-	if cerr := journal.Close(); runErr == nil && cerr != nil {
-		runErr = cerr
-	}
 	sum.Wall = opts.Now().Sub(began)
 	run.WallSeconds += sum.Wall.Seconds()
 	run.Finished = opts.Now().UTC()
-	run.Status = results.RunComplete
-	if runErr != nil || sum.Resumed+sum.Scored+sum.Failed < count*len(opts.Models) {
+	missingSelected := count*len(opts.Models) - sum.Resumed - sum.Scored - sum.Failed
+	missing := missingSelected + prev.beyondMissing
+	switch {
+	case ctx.Err() != nil && missing > 0:
+		run.Status, run.Stopped = results.RunPartial, "interrupted"
+		if stage != "" {
+			run.Stopped += " during " + stage
+		}
+		runErr = fmt.Errorf("%w during %s", ErrInterrupted, cmp.Or(stage, "scoring"))
+	case ctx.Err() != nil:
+		// Ctrl-C as the last sample finished: nothing is missing.
+		run.Status = results.RunComplete
+		runErr = ErrInterrupted
+	case runErr != nil:
+		run.Status, run.Stopped = results.RunFailed, runErr.Error()
+	case missingSelected > 0:
+		// dispatch only returns nil once every selected sample has a line.
+		run.Status, run.Stopped = results.RunFailed, fmt.Sprintf("runner: %d selected samples have no result", missingSelected)
+		runErr = errors.New(run.Stopped)
+	case missing > 0:
+		// This session did all it was asked; an earlier, interrupted one
+		// left examples past this --limit scored by some models only.
 		run.Status = results.RunPartial
-		sum.Partial = true
+		run.Stopped = fmt.Sprintf("%d samples of examples past --limit %d have no result; resume with a larger --limit to score them", missing, opts.Limit)
+		fmt.Fprintf(opts.Log, "runner: %s\n", run.Stopped)
+	default:
+		run.Status = results.RunComplete
 	}
+	sum.Partial = run.Status != results.RunComplete
 	if err := results.WriteRun(dir, run); err != nil && runErr == nil {
 		runErr = err
 	}
 	return sum, runErr
+}
+
+// interrupted turns an error caused by the run's cancellation into
+// ErrInterrupted, so Ctrl-C at any stage exits as an interrupt.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: %v", ErrInterrupted, err)
+	}
+	return err
 }
 
 func invalidName(p datasets.InvalidPolicy) string {
@@ -200,12 +259,28 @@ func survey(ctx context.Context, opts Options) (int, datasets.Layout, []results.
 	return n, r.Layout(), skipped, nil
 }
 
+// journaled is what an earlier session left in the journal.
+type journaled struct {
+	// done holds the selected samples (seq < count) whose last line is ok;
+	// failed ones are redone, since the failure may have been transient.
+	done map[string]bool
+	// beyond holds the IDs of examples journaled past this session's
+	// selection (seq >= count: a smaller --limit than before). They stay
+	// part of the run, so that run.json's examples account for every line.
+	beyond map[string]bool
+	// beyondMissing counts (model, example) pairs of beyond with no line:
+	// the session that journaled them was interrupted before every model
+	// had scored them, and this session, not selecting them, will not.
+	beyondMissing int
+}
+
 // prepareDir creates the run directory, or checks that the journal in it was
-// made with the same settings, and returns the samples already done.
-func prepareDir(ctx context.Context, dir string, settings results.Settings, opts Options) (*results.Run, map[string]bool, results.JournalInfo, error) {
+// made with the same settings, and returns what it already holds.
+func prepareDir(ctx context.Context, dir string, settings results.Settings, count int, opts Options) (*results.Run, journaled, results.JournalInfo, error) {
 	var info results.JournalInfo
+	none := journaled{done: map[string]bool{}, beyond: map[string]bool{}}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, info, fmt.Errorf("runner: %w", err)
+		return nil, none, info, fmt.Errorf("runner: %w", err)
 	}
 	journalPath := filepath.Join(dir, results.JournalFile)
 	prev, err := results.ReadRun(dir)
@@ -214,33 +289,41 @@ func prepareDir(ctx context.Context, dir string, settings results.Settings, opts
 	fresh := &results.Run{Settings: settings, Started: opts.Now().UTC(), Version: opts.Version}
 	switch {
 	case err != nil && !hasJournal:
-		return fresh, map[string]bool{}, info, nil
+		return fresh, none, info, nil
 	case err != nil && hasJournal:
 		if !opts.Fresh {
-			return nil, nil, info, fmt.Errorf("runner: %s holds a journal but no readable %s (%v); use --fresh to start over or pick another --out", dir, results.RunFile, err)
+			return nil, none, info, fmt.Errorf("runner: %s holds a journal but no readable %s (%v); use --fresh to start over or pick another --out", dir, results.RunFile, err)
 		}
 	default:
 		if diff := prev.Settings.Mismatch(settings); len(diff) > 0 && !opts.Fresh {
-			return nil, nil, info, fmt.Errorf("runner: %s holds a journal made with different settings:\n  %s\nuse --fresh to discard it, or pick another --out", dir, joinLines(diff))
+			return nil, none, info, fmt.Errorf("runner: %s holds a journal made with different settings:\n  %s\nuse --fresh to discard it, or pick another --out", dir, joinLines(diff))
 		} else if len(diff) == 0 {
-			done := map[string]bool{}
+			j := journaled{done: map[string]bool{}, beyond: map[string]bool{}}
+			beyondKeys := map[string]bool{}
 			info, err := results.ReadJournal(ctx, journalPath, func(s *results.Sample) error {
-				// Failed samples are redone: the failure may have been
-				// transient, and the report keeps the last line of each.
-				done[s.Key()] = s.Status == results.StatusOK
+				// The settings match, so the dataset is the same and an
+				// example's seq (its position) is the same in every session.
+				if s.Seq >= count {
+					j.beyond[s.ID] = true
+					beyondKeys[s.Key()] = true
+					return nil
+				}
+				// The last line of a key wins, as in the report.
+				j.done[s.Key()] = s.Status == results.StatusOK
 				return nil
 			})
 			if err != nil {
-				return nil, nil, info, err
+				return nil, none, info, err
 			}
-			for k, ok := range done {
+			for k, ok := range j.done {
 				if !ok {
-					delete(done, k)
+					delete(j.done, k)
 				}
 			}
+			j.beyondMissing = len(j.beyond)*len(settings.Models) - len(beyondKeys)
 			prev.Settings = settings
 			prev.Version = opts.Version
-			return prev, done, info, nil
+			return prev, j, info, nil
 		}
 	}
 	// --fresh: keep the old journal beside, never silently destroy work.
@@ -248,12 +331,12 @@ func prepareDir(ctx context.Context, dir string, settings results.Settings, opts
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
 			if err := os.Rename(p, p+".prev"); err != nil {
-				return nil, nil, info, fmt.Errorf("runner: %w", err)
+				return nil, none, info, fmt.Errorf("runner: %w", err)
 			}
 		}
 	}
 	fmt.Fprintf(opts.Log, "runner: --fresh: moved the old journal to %s.prev\n", journalPath)
-	return fresh, map[string]bool{}, info, nil
+	return fresh, none, info, nil
 }
 
 func joinLines(s []string) string {
@@ -281,6 +364,14 @@ func preflight(ctx context.Context, api scorers.API, models []endpoint.ModelID) 
 type job struct {
 	seq int
 	ex  datasets.Example
+}
+
+// prefixOrder orders a window of examples by subject, keeping dataset order
+// within one: the examples of a subject share their description and
+// few-shot prefix, so sent close together they find it in the server's
+// prefix cache.
+func prefixOrder(batch []job) {
+	slices.SortStableFunc(batch, func(a, b job) int { return cmp.Compare(a.ex.Subject, b.ex.Subject) })
 }
 
 // dispatch streams the dataset a second time and scores every example that
@@ -363,8 +454,7 @@ func dispatch(ctx context.Context, api scorers.API, opts Options, prompt *scorer
 	}
 
 	send := func(batch []job) {
-		// Stable by subject: the few-shot prefix is shared within a subject.
-		slices.SortStableFunc(batch, func(a, b job) int { return cmp.Compare(a.ex.Subject, b.ex.Subject) })
+		prefixOrder(batch)
 		for _, j := range batch {
 			for _, sc := range scs {
 				if done[sc.Model().String()+"\x00"+j.ex.ID] {

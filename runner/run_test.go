@@ -273,8 +273,8 @@ func TestTooFewLogprobsFailsAndAborts(t *testing.T) {
 			t.Fatalf("%+v", smp)
 		}
 	}
-	if run, _ := results.ReadRun(dir); run.Status != results.RunPartial {
-		t.Fatalf("status %q", run.Status)
+	if run, _ := results.ReadRun(dir); run.Status != results.RunFailed || !strings.Contains(run.Stopped, "all failed") {
+		t.Fatalf("status %q, stopped %q", run.Status, run.Stopped)
 	}
 }
 

@@ -20,10 +20,15 @@ type forcedResult struct {
 
 // checkForced verifies a forced-token reply before any of it is used: one
 // choice, the forced tokens echoed back, exactly one finite, non-positive
-// logprob per forced token, and well-formed top-k entries.
+// logprob (and, when given, one token string) per forced token, and
+// well-formed top-k entries.
 func checkForced(resp *endpoint.CompletionResponse, forced []int) (*forcedResult, error) {
 	if len(resp.Choices) == 0 {
 		return nil, fmt.Errorf("reply has no choices")
+	}
+	if len(resp.Choices) != 1 {
+		// One prompt was sent: which choice answers it would be a guess.
+		return nil, fmt.Errorf("reply has %d choices for one prompt", len(resp.Choices))
 	}
 	ch := &resp.Choices[0]
 	if ch.Tokens == nil {
@@ -58,8 +63,13 @@ func checkForced(resp *endpoint.CompletionResponse, forced []int) (*forcedResult
 		}
 		r.top = lp.TopLogprobs
 	}
-	if len(lp.Tokens) == len(forced) {
+	switch len(lp.Tokens) {
+	case 0: // optional: the letter method then distrusts top_logprobs
+	case len(forced):
 		r.strs = lp.Tokens
+	default:
+		// The lists of one reply disagree on how many positions it has.
+		return nil, fmt.Errorf("reply has %d logprobs.tokens for %d forced tokens", len(lp.Tokens), len(forced))
 	}
 	return r, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
@@ -35,10 +34,11 @@ func (s *Scorer) scoreContinuation(ctx context.Context, ex *datasets.Example, re
 }
 
 // splitContext moves trailing whitespace of the context into the
-// continuation, as lm-eval's _encode_pair does, so the space is scored with
-// the word it belongs to.
+// continuation, as lm-eval's _encode_pair does (n = len(ctx) -
+// len(ctx.rstrip())), so the space is scored with the word it belongs to.
+// "Whitespace" is Python's, Unicode-aware, since rstrip is.
 func splitContext(text, cont string) (string, string) {
-	trimmed := strings.TrimRightFunc(text, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' })
+	trimmed := pyRstrip(text)
 	if n := len(text) - len(trimmed); n > 0 {
 		return trimmed, text[len(trimmed):] + cont
 	}
@@ -46,10 +46,11 @@ func splitContext(text, cont string) (string, string) {
 }
 
 // forcedEach scores every continuation with its own forced request. Each is
-// tokenized in context: tokenize(context + continuation) split after the
-// length of tokenize(context), which keeps merges across the boundary right.
-// The requests of one question go out together, so a server's prefix cache
-// sees them back to back.
+// tokenized in context as lm-eval's _encode_pair does: the context is
+// tokenize(context), and the continuation is what tokenize(context +
+// continuation) holds after that many tokens, which keeps merges across the
+// boundary right. The requests of one question go out together, so a
+// server's prefix cache sees them back to back.
 func (s *Scorer) forcedEach(ctx context.Context, text string, conts []string, rec *recorder) ([]float64, []bool, error) {
 	ll := make([]float64, len(conts))
 	greedy := make([]bool, len(conts))
@@ -71,7 +72,10 @@ func (s *Scorer) forcedEach(ctx context.Context, text string, conts []string, re
 			}
 			forced := slices.Clone(whole[len(ctxTok):])
 			req := &endpoint.CompletionRequest{
-				Tokens:             whole[:len(ctxTok)],
+				// lm-eval sends context_enc + continuation_enc, which is not
+				// whole when a merge across the boundary changed the
+				// whole's earlier tokens.
+				Tokens:             ctxTok,
 				ForcedOutputTokens: forced,
 				// One top entry per position is enough to tell whether the
 				// forced token was the argmax (is_greedy).

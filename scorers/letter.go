@@ -41,17 +41,23 @@ type labelState struct {
 
 func (s *Scorer) scoreLetter(ctx context.Context, ex *datasets.Example, rec *recorder) (*scored, error) {
 	n := len(ex.Choices)
+	full, err := s.context(ex, func(shot *datasets.Example) string { return labelOf(shot, shot.Answer) })
+	if err != nil {
+		return nil, err
+	}
+	// lm-eval moves the context's trailing whitespace into every
+	// continuation (a template ending in "Answer: " scores "  A" after
+	// "…Answer:"), so both paths below score the pairs lm-eval scores:
+	// text is the context, labels are the continuations.
+	text, _ := splitContext(full, "")
+	moved := full[len(text):]
 	labels := make([]string, n)
 	charLen := make([]int, n)
 	for i := range labels {
 		l := labelOf(ex, i)
-		labels[i] = TargetDelimiter + l
+		labels[i] = moved + TargetDelimiter + l
 		// lm-eval normalises by the choice as listed, without the delimiter.
 		charLen[i] = utf8.RuneCountInString(l)
-	}
-	text, err := s.context(ex, func(shot *datasets.Example) string { return labelOf(shot, shot.Answer) })
-	if err != nil {
-		return nil, err
 	}
 
 	exact := func() (*scored, error) {
@@ -69,28 +75,42 @@ func (s *Scorer) scoreLetter(ctx context.Context, ex *datasets.Example, rec *rec
 	if st.exact || st.topUntrusted {
 		return exact()
 	}
-	var ctxTok []int
+	var ids, ctxTok []int
+	var commit func() bool
 	if verifying {
-		ids, ctxIDs, reason, err := s.verifyLabels(ctx, text, labels, rec)
-		if reason == "" && err == nil {
-			reason = s.learnLabels(labels, ids)
-		} else {
+		var reason string
+		ids, ctxTok, reason, err = s.verifyLabels(ctx, text, labels, rec)
+		if err != nil || reason != "" {
 			s.settleLabels(reason)
-		}
-		switch {
-		case err != nil:
-			return nil, err
-		case reason != "":
+			if err != nil {
+				return nil, err
+			}
 			return exact()
 		}
-		ctxTok = ctxIDs
+		// The verdict waits for the completion below, which shows whether
+		// the server tokenizes text prompts as /v1/tokenize does: until
+		// then the questions waiting in claimLabels must not go ahead with
+		// text prompts. A question that fails first hands the
+		// verification on to another.
+		pending := true
+		defer func() {
+			if pending {
+				s.settleLabels("")
+			}
+		}()
+		commit = func() bool {
+			pending = false
+			return s.learnLabels(labels, ids) == ""
+		}
+	} else {
+		s.mu.Lock()
+		ids = make([]int, n)
+		for i, l := range labels {
+			ids[i] = s.labels.tokens[l]
+		}
+		s.mu.Unlock()
 	}
-
 	s.mu.Lock()
-	ids := make([]int, n)
-	for i, l := range labels {
-		ids[i] = s.labels.tokens[l]
-	}
 	sendTokens := s.labels.sendTokens
 	s.mu.Unlock()
 
@@ -124,6 +144,11 @@ func (s *Scorer) scoreLetter(ctx context.Context, ex *datasets.Example, rec *rec
 		if resp, err = s.complete(ctx, req, rec); err != nil {
 			return nil, err
 		}
+	}
+	if verifying && !commit() {
+		// The label split contradicts an earlier question's: every
+		// question, this one included, forces each label from now on.
+		return exact()
 	}
 	first, err := checkForced(resp, req.ForcedOutputTokens)
 	if err != nil {

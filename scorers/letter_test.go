@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/evalbench/evalbench/datasets"
 	"github.com/evalbench/evalbench/endpoint"
@@ -209,6 +210,15 @@ func TestBadRepliesFailTheSample(t *testing.T) {
 				delete(reply["choices"].([]any)[0].(map[string]any), "tokens")
 			}))
 		}, "no choices[0].tokens"},
+		{"two choices for n=1", func() *endpoint.Client {
+			return clientFor(t, rewriting(t, "/completions", func(_, reply map[string]any) {
+				ch := reply["choices"].([]any)
+				reply["choices"] = append(ch, ch[0])
+			}))
+		}, "2 choices"},
+		{"token strings not one per forced token", func() *endpoint.Client {
+			return clientFor(t, editLogprobs(func(lp map[string]any) { lp["tokens"] = []any{" A", " B"} }))
+		}, "2 logprobs.tokens for 1 forced tokens"},
 		{"no choices", func() *endpoint.Client {
 			return clientFor(t, rewriting(t, "/completions", func(_, reply map[string]any) { reply["choices"] = []any{} }))
 		}, "no choices"},
@@ -350,5 +360,48 @@ func TestVerificationIsNotRepeatedUnderConcurrency(t *testing.T) {
 	}
 	if want := 3 * (1 + 4); tokenize != want {
 		t.Fatalf("%d tokenize calls for %d concurrent questions, want %d (3 verifications)", tokenize, len(exs), want)
+	}
+}
+
+// A server that tokenizes text prompts unlike /v1/tokenize (here: one token
+// more, as a different BOS policy gives) makes the scorer carry token IDs.
+// The questions waiting for the verdict must not go ahead with text prompts
+// before the verifying questions' completions have shown that: only those
+// may ever send text.
+func TestTextTokenizationMismatchIsSettledBeforeOthersGo(t *testing.T) {
+	var text atomic.Int64
+	h := rewriting(t, "/completions", func(req, reply map[string]any) {
+		if p, _ := req["prompt"].(string); p != "" {
+			text.Add(1)
+			// Hold the reply, so questions let through too early would
+			// be seen sending text meanwhile.
+			time.Sleep(30 * time.Millisecond)
+			u := reply["usage"].(map[string]any)
+			u["prompt_tokens"] = u["prompt_tokens"].(float64) + 1
+		}
+	})
+	api := clientFor(t, h)
+	exs := readExamples(t, sampleTest, 48)
+	s := newScorer(t, api, Options{Method: Letter, VerifyQuestions: 3})
+	got := make([]*results.Sample, len(exs))
+	var wg sync.WaitGroup
+	for i := range exs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = s.Score(context.Background(), &exs[i], i)
+		}()
+	}
+	wg.Wait()
+	for _, smp := range got {
+		if smp.Status != results.StatusOK {
+			t.Fatalf("%s: %s", smp.ID, smp.Error)
+		}
+	}
+	if n := text.Load(); n < 1 || n > 3 {
+		t.Fatalf("%d completions sent text prompts; only the 3 verifying questions may", n)
+	}
+	if !strings.Contains(s.LabelPath(), "token IDs") {
+		t.Fatalf("label path: %s", s.LabelPath())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 	"unicode"
@@ -122,7 +123,9 @@ func mmluPrompt() *Prompt {
 		},
 		doc: func(ex *datasets.Example) (string, error) {
 			var b strings.Builder
-			b.WriteString(strings.TrimSpace(ex.Question))
+			// lm-eval strips the question ({{question.strip()}}), never the
+			// choices.
+			b.WriteString(pyStrip(ex.Question))
 			for i, c := range ex.Choices {
 				b.WriteString("\n")
 				b.WriteString(labelOf(ex, i))
@@ -148,7 +151,7 @@ func mmluContinuationPrompt() *Prompt {
 			return "The following are questions (with answers) about " + subjectText(ex.Subject) + ".\n\n", nil
 		},
 		doc: func(ex *datasets.Example) (string, error) {
-			return "Question: " + strings.TrimSpace(ex.Question) + "\nAnswer:", nil
+			return "Question: " + pyStrip(ex.Question) + "\nAnswer:", nil
 		},
 		choices: choiceTexts,
 		source:  "v1",
@@ -200,21 +203,25 @@ func hellaswagPrompt() *Prompt {
 var bracketed = regexp.MustCompile(`\[.*?\]`)
 
 func hellaswagPreprocess(s string) string {
-	s = strings.TrimSpace(s)
+	s = pyStrip(s)
 	// Brackets are artifacts of the WikiHow part of HellaSwag.
 	s = strings.ReplaceAll(s, " [title]", ". ")
 	s = bracketed.ReplaceAllString(s, "")
 	return strings.ReplaceAll(s, "  ", " ")
 }
 
-// pyCapitalize mirrors Python's str.capitalize: first character upper, the
-// rest lower. Matching it matters, since lm-eval's prompts are built with it.
+// pyCapitalize mirrors Python's str.capitalize: the first character in
+// title case (Python 3.8 and later: "ǆ" becomes "ǅ", not "Ǆ"), the rest lower.
+// Matching it matters, since lm-eval's prompts are built with it. Python
+// also applies the full mappings of SpecialCasing.txt ("ß" becomes "Ss", a
+// final "Σ" becomes "ς", "İ" becomes "i̇"); Go's simple mappings do not, which
+// only matters for text outside HellaSwag's English.
 func pyCapitalize(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if n == 0 {
 		return s
 	}
-	return string(unicode.ToUpper(r)) + strings.ToLower(s[n:])
+	return string(unicode.ToTitle(r)) + strings.ToLower(s[n:])
 }
 
 func labelOf(ex *datasets.Example, i int) string {
@@ -234,20 +241,73 @@ type TemplateData struct {
 	Fields      map[string]any
 }
 
-// CustomPrompt builds a prompt from Go text/templates: doc renders one
-// question (lm-eval's doc_to_text) and description, if non-nil, the opening
-// line. Functions: strip, join, add, upper, lower.
-func CustomPrompt(doc string, description *string, method Method) (*Prompt, error) {
-	funcs := template.FuncMap{
-		"strip": strings.TrimSpace,
+// TemplateError is a custom prompt template that does not parse.
+type TemplateError struct {
+	// Part is "template" or "description", the config keys of the two.
+	Part string
+	// Line is the line within that text, or 0 when the parser gave none.
+	Line int
+	Msg  string
+}
+
+func (e *TemplateError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("scorers: %s line %d: %s", e.Part, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("scorers: %s: %s", e.Part, e.Msg)
+}
+
+// templateFuncs are the functions a custom template may call.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		// Python's strip, as lm-eval's {{question.strip()}}.
+		"strip": pyStrip,
 		"join":  strings.Join,
 		"add":   func(a, b int) int { return a + b },
 		"upper": strings.ToUpper,
 		"lower": strings.ToLower,
 	}
-	dt, err := template.New("template").Funcs(funcs).Option("missingkey=error").Parse(doc)
+}
+
+// parseErrLine takes text/template's "template: NAME:LINE: message" apart.
+var parseErrLine = regexp.MustCompile(`^template: [^:]*:(\d+): (.*)$`)
+
+func parseTemplate(part, text string) (*template.Template, error) {
+	t, err := template.New(part).Funcs(templateFuncs()).Option("missingkey=error").Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("scorers: template: %w", err)
+		te := &TemplateError{Part: part, Msg: err.Error()}
+		if m := parseErrLine.FindStringSubmatch(err.Error()); m != nil {
+			te.Line, _ = strconv.Atoi(m[1])
+			te.Msg = m[2]
+		}
+		return nil, te
+	}
+	return t, nil
+}
+
+// CheckTemplate parses a custom template and description as CustomPrompt
+// does, so that a config can be refused before anything starts. The error
+// is a *TemplateError.
+func CheckTemplate(doc string, description *string) error {
+	if _, err := parseTemplate("template", doc); err != nil {
+		return err
+	}
+	if description != nil {
+		if _, err := parseTemplate("description", *description); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CustomPrompt builds a prompt from Go text/templates: doc renders one
+// question (lm-eval's doc_to_text) and description, if non-nil, the opening
+// line. Functions: strip (Python's str.strip), join, add, upper, lower. A
+// template that does not parse is a *TemplateError.
+func CustomPrompt(doc string, description *string, method Method) (*Prompt, error) {
+	dt, err := parseTemplate("template", doc)
+	if err != nil {
+		return nil, err
 	}
 	base, err := PromptFor("generic", method)
 	if err != nil {
@@ -271,9 +331,9 @@ func CustomPrompt(doc string, description *string, method Method) (*Prompt, erro
 	}
 	p.doc = func(ex *datasets.Example) (string, error) { return render(dt, ex) }
 	if description != nil {
-		desc, err := template.New("description").Funcs(funcs).Option("missingkey=error").Parse(*description)
+		desc, err := parseTemplate("description", *description)
 		if err != nil {
-			return nil, fmt.Errorf("scorers: description: %w", err)
+			return nil, err
 		}
 		p.describe = func(ex *datasets.Example) (string, error) { return render(desc, ex) }
 		p.source += "\x00" + *description

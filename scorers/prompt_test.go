@@ -2,12 +2,15 @@ package scorers
 
 import (
 	"bytes"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"text/template"
+	"unicode"
 
 	"github.com/evalbench/evalbench/datasets"
 )
@@ -117,9 +120,31 @@ func TestPrompts(t *testing.T) {
 			choices: []string{"then, the man writes over the snow. covering the window.", "the man stops and cries."},
 		},
 		{
+			// lm-eval's doc_to_text is "{{question.strip()}}\nA. {{choices[0]}}...":
+			// Python's strip (which also strips U+001C..U+001F) on the question,
+			// the choices exactly as they are.
+			name:    "mmlu strips the question as Python does and never the choices",
+			prompt:  mmluPrompt(),
+			ex:      datasets.Example{Question: "\x1f What is 2+2?\u3000\x1c", Choices: []string{" 4", "5 ", "\t6", "7\n"}},
+			doc:     "What is 2+2?\nA.  4\nB. 5 \nC. \t6\nD. 7\n\nAnswer:",
+			choices: []string{" 4", "5 ", "\t6", "7\n"},
+		},
+		{
+			// Expected values from CPython 3.11: lm-eval's hellaswag preprocess
+			// and str.capitalize, which title-cases the first character.
+			name:   "hellaswag strips and capitalizes as Python does",
+			prompt: hellaswagPrompt(),
+			ex: datasets.Example{
+				Subject: "Jungle trip", Choices: []string{"\x1c the end [step] here.\x1d"},
+				Fields: map[string]any{"ctx_a": "We walk in.\x1e", "ctx_b": "\u01c6ungle PATH\x1f"},
+			},
+			doc:     "Jungle trip: We walk in.\x1e \u01c5ungle path",
+			choices: []string{"the end here."},
+		},
+		{
 			name:    "mmlu continuation",
 			prompt:  mmluContinuationPrompt(),
-			ex:      datasets.Example{Subject: "high_school_geography", Question: " Where is Paris? ", Choices: []string{"France", "Peru"}},
+			ex:      datasets.Example{Subject: "high_school_geography", Question: "\x1d Where is Paris? \x1c", Choices: []string{"France", "Peru"}},
 			doc:     "Question: Where is Paris?\nAnswer:",
 			choices: []string{"France", "Peru"},
 		},
@@ -173,6 +198,13 @@ func TestSplitContext(t *testing.T) {
 		{"Answer: ", "A", "Answer:", " A"},
 		{"Q\n\n", "x", "Q", "\n\nx"},
 		{"", " A", "", " A"},
+		// Python's rstrip is Unicode-aware and counts U+001C..U+001F as
+		// whitespace; a zero-width space is not whitespace to it.
+		{"Answer:\x1c", " A", "Answer:", "\x1c A"},
+		{"Answer:\u3000\u00a0", " A", "Answer:", "\u3000\u00a0 A"},
+		{"Answer:\u2028", "x", "Answer:", "\u2028x"},
+		{"Answer:\u200b", " A", "Answer:\u200b", " A"},
+		{" \x1f\n", "x", "", " \x1f\nx"},
 	}
 	for _, tc := range cases {
 		c, k := splitContext(tc.ctx, tc.cont)
@@ -197,5 +229,104 @@ func TestArgmaxTiesGoToLowestIndex(t *testing.T) {
 		if got := argmax(tc.v, tc.norm); got != tc.want {
 			t.Errorf("argmax(%v, %v) = %d, want %d", tc.v, tc.norm, got, tc.want)
 		}
+	}
+}
+
+// Every code point Python's str.isspace accepts, and no other, is space to
+// pyIsSpace: lm-eval strips and splits with Python's str methods.
+func TestPyIsSpaceMatchesPython(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "python_isspace.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[rune]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var r rune
+		if _, err := fmt.Sscanf(line, "0x%x", &r); err != nil {
+			t.Fatalf("python_isspace.txt: %q: %v", line, err)
+		}
+		want[r] = true
+	}
+	if len(want) < 25 {
+		t.Fatalf("python_isspace.txt holds %d code points: damaged?", len(want))
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if pyIsSpace(r) != want[r] {
+			t.Errorf("pyIsSpace(%U) = %v, Python's isspace says %v", r, pyIsSpace(r), want[r])
+		}
+	}
+}
+
+func TestPyStrip(t *testing.T) {
+	cases := []struct{ in, strip, rstrip string }{
+		{"  a b  ", "a b", "  a b"},
+		{"\x1c\x1d a \x1e\x1f", "a", "\x1c\x1d a"},
+		{"\u3000a\u2029", "a", "\u3000a"},
+		{"\u200ba\u200b", "\u200ba\u200b", "\u200ba\u200b"},
+		{"", "", ""},
+	}
+	for _, tc := range cases {
+		if got := pyStrip(tc.in); got != tc.strip {
+			t.Errorf("pyStrip(%q) = %q, want %q", tc.in, got, tc.strip)
+		}
+		if got := pyRstrip(tc.in); got != tc.rstrip {
+			t.Errorf("pyRstrip(%q) = %q, want %q", tc.in, got, tc.rstrip)
+		}
+	}
+}
+
+// The template's strip is Python's, as lm-eval's {{question.strip()}} is.
+func TestCustomTemplateStripIsPythons(t *testing.T) {
+	p, err := CustomPrompt("{{strip .Question}}|", nil, Letter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Doc(&datasets.Example{Question: "\x1f Who? \x1c", Choices: []string{"a", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "Who?|" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// A template that does not parse is refused with the part and the line, so
+// a config can name the key before anything starts.
+func TestCheckTemplate(t *testing.T) {
+	bad := "{{upper .Subject"
+	good := "About {{.SubjectText}}\n\n"
+	cases := []struct {
+		name string
+		doc  string
+		desc *string
+		part string
+		line int
+		msg  string
+	}{
+		{"good", "Q: {{strip .Question}}\n{{join .Choices \", \"}}\nAnswer:", &good, "", 0, ""},
+		{"unclosed action", "Q: {{.Question}}\n{{.Nope", nil, "template", 2, "unclosed action"},
+		{"unknown function", "{{title .Question}}", nil, "template", 1, `function "title" not defined`},
+		{"bad description", "{{.Question}}", &bad, "description", 1, "unclosed action"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckTemplate(tc.doc, tc.desc)
+			if tc.part == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var te *TemplateError
+			if !errors.As(err, &te) || te.Part != tc.part || te.Line != tc.line || te.Msg != tc.msg {
+				t.Fatalf("got %#v (%v), want %s line %d: %s", te, err, tc.part, tc.line, tc.msg)
+			}
+			if _, err := CustomPrompt(tc.doc, tc.desc, Letter); err == nil || err.Error() != te.Error() {
+				t.Fatalf("CustomPrompt says %v, CheckTemplate %v", err, te)
+			}
+		})
 	}
 }
