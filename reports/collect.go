@@ -269,7 +269,9 @@ func (c *collector) modelRun(r *Report, mi int, m *modelAcc, groups bool) *Model
 	st := c.run.Settings
 	mr := &ModelRun{
 		Model: m.name, Dataset: datasetName(st), Task: st.Task,
-		Examples: c.run.Examples, Superseded: m.superseded,
+		// A journal from before the runner counted every journaled
+		// example may hold more than run.json's count.
+		Examples: max(c.run.Examples, len(c.exampleIDs)), Superseded: m.superseded,
 		Subjects: map[string]*SubjectStats{}, Methods: map[string]int{},
 		LatencyMS: map[string]*Latency{}, WallSeconds: Float(c.run.WallSeconds),
 		Failures: []Failure{},

@@ -92,13 +92,22 @@ func (r *Report) incompleteNote() string {
 		missing += run.Missing
 		examples += run.Examples
 	}
-	what := "interrupted"
-	if r.Status == "running" {
+	kind, what := "PARTIAL RUN", "interrupted"
+	switch {
+	case r.Run.Stopped != "":
+		what = strings.Join(strings.Fields(r.Run.Stopped), " ")
+		if len(what) > 300 {
+			what = strings.ToValidUTF8(what[:300], "") + "…"
+		}
+	case r.Status == "running":
 		what = "still running"
-	} else if r.Status != "partial" {
+	case r.Status != "partial":
 		what = fmt.Sprintf("status %q", r.Status)
 	}
-	return fmt.Sprintf("PARTIAL RUN (%s): %d of %d samples have no result yet; every figure covers finished samples only.", what, missing, examples)
+	if r.Status == "failed" {
+		kind = "FAILED RUN"
+	}
+	return fmt.Sprintf("%s (%s): %d of %d samples have no result yet; every figure covers finished samples only.", kind, what, missing, examples)
 }
 
 // mdText keeps text from journal or config (error messages, model ids) from

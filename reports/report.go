@@ -57,6 +57,9 @@ type RunInfo struct {
 	Examples int `json:"examples"`
 	// Version is the evalbench version that ran it (the latest session).
 	Version string `json:"evalbench_version,omitempty"`
+	// Stopped says why the last session ended before every sample had a
+	// result (an interrupt, a failed preflight); "" when it did not.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // JournalStats describes samples.jsonl as read.
@@ -269,7 +272,7 @@ func Build(ctx context.Context, dir string, opts Options) (*Report, error) {
 		Status:  run.Status,
 		Run: RunInfo{
 			Started: run.Started, Finished: run.Finished, WallSeconds: Float(run.WallSeconds),
-			Examples: run.Examples, Version: run.Version,
+			Examples: run.Examples, Version: run.Version, Stopped: run.Stopped,
 		},
 		Config:      redactSettings(run.Settings),
 		Journal:     JournalStats{Lines: c.lines, Torn: info.Torn},

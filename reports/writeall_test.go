@@ -313,3 +313,32 @@ func TestRedactsBaseURL(t *testing.T) {
 		t.Errorf("base_url = %q", r.Config.BaseURL)
 	}
 }
+
+// A run whose last session failed says so, with run.json's reason, on one
+// line whatever the reason holds.
+func TestFailedRunBanner(t *testing.T) {
+	dir := copyRun(t, "testdata/run2")
+	run, err := results.ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Status = results.RunFailed
+	run.Stopped = "endpoint: /v1/tokenize: 401 Unauthorized:\ncheck the token"
+	if err := results.WriteRun(dir, run); err != nil {
+		t.Fatal(err)
+	}
+	r, err := WriteAll(context.Background(), dir, Options{Version: "test", SkipPlots: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Run.Stopped != run.Stopped {
+		t.Errorf("report.json run.stopped %q, want run.json's", r.Run.Stopped)
+	}
+	var head bytes.Buffer
+	if err := r.WriteHeadline(&head); err != nil {
+		t.Fatal(err)
+	}
+	if want := "FAILED RUN (endpoint: /v1/tokenize: 401 Unauthorized: check the token)"; !strings.HasPrefix(head.String(), want) {
+		t.Errorf("headline:\n%s\nwant it to start %q", head.String(), want)
+	}
+}
