@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -60,9 +61,32 @@ type Client struct {
 	// Header values, built once and shared read-only by every request.
 	hAuth, hTeam, hUA []string
 
+	// gate, if set, is waited on before every attempt (WithGate).
+	gate Gate
+
+	// pools are shared by the copies WithGate makes.
+	pools *pools
+}
+
+type pools struct {
 	bufs    sync.Pool // *bytes.Buffer for reply bodies
 	sses    sync.Pool // *SSEReader for streams
 	parsers fastjson.ParserPool
+}
+
+// Gate is waited on before every attempt a client makes, retries included,
+// so that a rate limit paces retries too. *rate.Limiter (x/time/rate) is
+// one. An error from Wait ends the call: that attempt is not sent.
+type Gate interface {
+	Wait(ctx context.Context) error
+}
+
+// WithGate returns a client that waits on g before every attempt. It shares
+// c's connections, pools and settings.
+func (c *Client) WithGate(g Gate) *Client {
+	d := *c
+	d.gate = g
+	return &d
 }
 
 type apiPath int
@@ -99,7 +123,7 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{base: base, timeout: opts.Timeout}
+	c := &Client{base: base, timeout: opts.Timeout, pools: &pools{}}
 	for p := range numPaths {
 		c.urls[p] = base + p.String()
 	}
@@ -269,7 +293,7 @@ func (c *Client) setHeaders(h http.Header, stream bool) {
 const maxPooledBuf = 1 << 20
 
 func (c *Client) getBuf() *bytes.Buffer {
-	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
+	if b, ok := c.pools.bufs.Get().(*bytes.Buffer); ok {
 		return b
 	}
 	return new(bytes.Buffer)
@@ -282,5 +306,5 @@ func (c *Client) putBuf(b *bytes.Buffer) {
 		return
 	}
 	b.Reset()
-	c.bufs.Put(b)
+	c.pools.bufs.Put(b)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -380,5 +381,46 @@ func TestAttemptsAreTimed(t *testing.T) {
 	}
 	if call.Elapsed() < 150*time.Millisecond {
 		t.Errorf("call elapsed %v, want at least the sum of its attempts", call.Elapsed())
+	}
+}
+
+// countGate counts its waits and refuses after limit of them.
+type countGate struct {
+	mu    sync.Mutex
+	n     int
+	limit int
+}
+
+func (g *countGate) Wait(ctx context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.n++
+	if g.limit > 0 && g.n > g.limit {
+		return errors.New("gate closed")
+	}
+	return ctx.Err()
+}
+
+// A gate is waited on before every attempt, retries included, and a gate
+// that refuses ends the call with nothing sent.
+func TestGateBeforeEveryAttempt(t *testing.T) {
+	var h hits
+	c, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		h.add(r, nil)
+		http.Error(w, "busy", 503)
+	}, nil)
+	g := &countGate{}
+	_, call, err := c.WithGate(g).Completions(context.Background(), &CompletionRequest{Model: "m", Prompt: "p"})
+	if err == nil || len(call.Attempts) != 3 || g.n != 3 || h.count() != 3 {
+		t.Fatalf("err %v: %d attempts, %d waits, %d requests; want 3 of each", err, len(call.Attempts), g.n, h.count())
+	}
+	refuse := &countGate{limit: 1}
+	_, call, err = c.WithGate(refuse).Completions(context.Background(), &CompletionRequest{Model: "m", Prompt: "p"})
+	if err == nil || !strings.Contains(err.Error(), "not sent: gate closed") || len(call.Attempts) != 1 || h.count() != 4 {
+		t.Fatalf("err %v: %d attempts, %d requests in all; want the second attempt not sent", err, len(call.Attempts), h.count())
+	}
+	// The original client has no gate.
+	if _, _, err := c.Completions(context.Background(), &CompletionRequest{Model: "m", Prompt: "p"}); err == nil || g.n != 3 {
+		t.Errorf("the gate leaked into the client it was made from: %d waits", g.n)
 	}
 }

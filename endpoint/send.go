@@ -38,6 +38,12 @@ func (c *Client) post(ctx context.Context, path apiPath, body []byte, stream boo
 			call.End = time.Now()
 			return reply{}, call, c.errorf("endpoint: %s: %w", path, err)
 		}
+		if c.gate != nil {
+			if err := c.gate.Wait(ctx); err != nil {
+				call.End = time.Now()
+				return reply{}, call, c.errorf("endpoint: %s: not sent: %w", path, err)
+			}
+		}
 		a := Attempt{Start: time.Now()}
 		r, retry, serverWait, err := c.attempt(ctx, path, body, stream, &a)
 		if err == nil {

@@ -113,7 +113,7 @@ type Stream struct {
 
 func (s *Stream) parser() *fastjson.Parser {
 	if s.fast == nil {
-		s.fast = s.c.parsers.Get()
+		s.fast = s.c.pools.parsers.Get()
 	}
 	return s.fast
 }
@@ -219,7 +219,7 @@ func (s *Stream) Close() error {
 	s.c.putSSE(s.sse)
 	s.sse = nil
 	if s.fast != nil {
-		s.c.parsers.Put(s.fast)
+		s.c.pools.parsers.Put(s.fast)
 		s.fast = nil
 	}
 	return nil
@@ -417,7 +417,7 @@ func (s *Stream) decodeChat(ev *Event, data []byte) error {
 }
 
 func (c *Client) getSSE(body io.Reader) *SSEReader {
-	if r, ok := c.sses.Get().(*SSEReader); ok {
+	if r, ok := c.pools.sses.Get().(*SSEReader); ok {
 		r.reset(body)
 		return r
 	}
@@ -429,7 +429,7 @@ func (c *Client) putSSE(r *SSEReader) {
 		return
 	}
 	r.reset(nil)
-	c.sses.Put(r)
+	c.pools.sses.Put(r)
 }
 
 func newStream(c *Client, ctx context.Context, path apiPath, chat bool, r reply) *Stream {

@@ -27,13 +27,46 @@ type Limiter struct {
 
 // NewLimiter caps api at concurrency requests in flight and, if perSecond >
 // 0, at perSecond requests per second (a token bucket with a burst of one,
-// so requests are spread evenly rather than sent in clumps).
+// so requests are spread evenly rather than sent in clumps). When api can
+// wait on a gate before each attempt (an *endpoint.Client), the rate is
+// applied there, so retries are paced too and count against it; otherwise
+// once per call.
 func NewLimiter(stop context.Context, api scorers.API, concurrency int, perSecond float64) *Limiter {
 	l := &Limiter{api: api, sem: semaphore.NewWeighted(int64(max(concurrency, 1))), stop: stop}
 	if perSecond > 0 {
-		l.rate = rate.NewLimiter(rate.Limit(perSecond), 1)
+		r := rate.NewLimiter(rate.Limit(perSecond), 1)
+		if g, ok := api.(gated); ok {
+			l.api = g.WithGate(stopGate{rate: r, stop: stop})
+		} else {
+			l.rate = r
+		}
 	}
 	return l
+}
+
+// gated is an API that waits on a gate before every attempt.
+type gated interface {
+	WithGate(endpoint.Gate) *endpoint.Client
+}
+
+// stopGate waits for the rate, and sends nothing once the run is stopping,
+// retries included.
+type stopGate struct {
+	rate *rate.Limiter
+	stop context.Context
+}
+
+func (g stopGate) Wait(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(g.stop, cancel)()
+	if err := g.rate.Wait(ctx); err != nil {
+		if g.stop.Err() != nil {
+			return fmt.Errorf("runner: not sent: %w", g.stop.Err())
+		}
+		return fmt.Errorf("runner: not sent: %w", err)
+	}
+	return nil
 }
 
 func (l *Limiter) acquire() error {

@@ -445,3 +445,29 @@ func TestRateLimitSpacesRequests(t *testing.T) {
 		t.Fatalf("%d requests at --rate 100 took %v, less than %v", requests, elapsed, min)
 	}
 }
+
+// With the endpoint client itself, --rate paces every attempt, retries
+// included: a server that fails a third of the requests with 503 takes at
+// least (attempts-1)/rate to serve the run.
+func TestRateLimitPacesRetries(t *testing.T) {
+	s := startSim(t, func(c *simulator.Config) { c.Faults.Rate503 = 0.3 })
+	c, err := endpoint.New(endpoint.Options{BaseURL: s.client.BaseURL(), Concurrency: 16,
+		Retry: endpoint.RetryPolicy{MaxAttempts: 10, Initial: time.Millisecond, Multiplier: 1, Max: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := baseOptions(t, t.TempDir())
+	opts.Models, opts.Limit, opts.Rate, opts.Shots, opts.FewShot = models(t, "demo"), 12, 100, 0, nil
+	start := time.Now()
+	if _, err := Run(context.Background(), c, opts); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	attempts := s.server.Stats().Requests
+	if attempts <= 12+25 {
+		t.Fatalf("%d requests: the faults did not strike", attempts)
+	}
+	if min := time.Duration(attempts-1) * time.Second / 100; elapsed < min {
+		t.Fatalf("%d attempts at --rate 100 took %v, less than %v: retries were not paced", attempts, elapsed, min)
+	}
+}
