@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -55,8 +56,12 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 var errInterrupted = errors.New("interrupted")
 
 func run(ctx context.Context, args []string, e env) int {
-	app := newApp(ctx, e)
+	var prof profiler
+	app := newApp(ctx, e, &prof)
 	err := app.RunContext(ctx, args)
+	if perr := prof.stop(); perr != nil && err == nil {
+		err = fmt.Errorf("--cpuprofile: %w", perr)
+	}
 	switch {
 	case err == nil:
 		return exitOK
@@ -72,7 +77,33 @@ func run(ctx context.Context, args []string, e env) int {
 	return exitError
 }
 
-func newApp(ctx context.Context, e env) *cli.App {
+// profiler holds a CPU profile being written (--cpuprofile).
+type profiler struct{ f *os.File }
+
+func (p *profiler) start(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return usagef("--cpuprofile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	p.f = f
+	return nil
+}
+
+func (p *profiler) stop() error {
+	if p.f == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := p.f.Close()
+	p.f = nil
+	return err
+}
+
+func newApp(ctx context.Context, e env, prof *profiler) *cli.App {
 	return &cli.App{
 		Name:    "evalbench",
 		Usage:   "evaluate and load-test LLM inference endpoints (FriendliAI first)",
@@ -88,6 +119,15 @@ Examples:
    evalbench run --dataset mmlu/test --fewshot mmlu/dev --shots 5 --model $ENDPOINT_ID
    evalbench ping --model $ENDPOINT_ID
    evalbench serve --addr 127.0.0.1:8000`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the command to `FILE` (for `go tool pprof`)"},
+		},
+		Before: func(c *cli.Context) error {
+			if path := c.String("cpuprofile"); path != "" {
+				return prof.start(path)
+			}
+			return nil
+		},
 		Writer:          e.stdout,
 		ErrWriter:       e.stderr,
 		HideHelpCommand: true,

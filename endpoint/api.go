@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 )
 
 // Completions sends a completions request and decodes the reply strictly
@@ -127,34 +128,71 @@ func (c *Client) Detokenize(ctx context.Context, model string, tokens []int) (st
 // the attempts made until a 200 began its body: retries stop there. The
 // Stream must be closed.
 func (c *Client) CompletionsStream(ctx context.Context, req *CompletionRequest) (*Stream, Call, error) {
-	if req == nil {
-		return nil, Call{}, errors.New("endpoint: nil CompletionRequest")
+	e, err := EncodeCompletionsStream(req)
+	if err != nil {
+		return nil, Call{}, err
 	}
-	r := *req
-	r.Stream = true
-	return c.stream(ctx, pathCompletions, false, &r)
+	return c.SendStream(ctx, e)
 }
 
 // ChatStream is CompletionsStream for chat.
 func (c *Client) ChatStream(ctx context.Context, req *ChatRequest) (*Stream, Call, error) {
+	e, err := EncodeChatStream(req)
+	if err != nil {
+		return nil, Call{}, err
+	}
+	return c.SendStream(ctx, e)
+}
+
+// StreamRequest is a streamed request encoded once, for a caller that sends
+// the same request many times: a load generator then spends nothing per
+// request on encoding. Its body is shared, read-only.
+type StreamRequest struct {
+	path apiPath
+	body []byte
+}
+
+// Size is the encoded body's length in bytes.
+func (e StreamRequest) Size() int { return len(e.body) }
+
+// EncodeCompletionsStream encodes req with stream: true.
+func EncodeCompletionsStream(req *CompletionRequest) (StreamRequest, error) {
 	if req == nil {
-		return nil, Call{}, errors.New("endpoint: nil ChatRequest")
+		return StreamRequest{}, errors.New("endpoint: nil CompletionRequest")
 	}
 	r := *req
 	r.Stream = true
-	return c.stream(ctx, pathChat, true, &r)
+	return encodeStream(pathCompletions, &r)
 }
 
-func (c *Client) stream(ctx context.Context, path apiPath, chat bool, req any) (*Stream, Call, error) {
+// EncodeChatStream encodes req with stream: true.
+func EncodeChatStream(req *ChatRequest) (StreamRequest, error) {
+	if req == nil {
+		return StreamRequest{}, errors.New("endpoint: nil ChatRequest")
+	}
+	r := *req
+	r.Stream = true
+	return encodeStream(pathChat, &r)
+}
+
+func encodeStream(path apiPath, req any) (StreamRequest, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
-		return nil, Call{}, c.errorf("endpoint: %s: encode request: %w", path, err)
+		return StreamRequest{}, fmt.Errorf("endpoint: %s: encode request: %w", path, err)
 	}
-	r, call, err := c.post(ctx, path, body, true)
+	return StreamRequest{path: path, body: body}, nil
+}
+
+// SendStream sends an encoded streamed request and returns its stream.
+func (c *Client) SendStream(ctx context.Context, e StreamRequest) (*Stream, Call, error) {
+	if e.body == nil {
+		return nil, Call{}, errors.New("endpoint: empty StreamRequest")
+	}
+	r, call, err := c.post(ctx, e.path, e.body, true)
 	if err != nil {
 		return nil, call, err
 	}
-	return newStream(c, ctx, path, chat, r), call, nil
+	return newStream(c, ctx, e.path, e.path == pathChat, r), call, nil
 }
 
 // decodeError reports a 200 reply that does not decode, quoting its start,

@@ -24,6 +24,17 @@ type Prompt struct {
 	// InputTokens is the prompt's length when known before sending (the
 	// calibrated synthetic prompts); 0 otherwise.
 	InputTokens int
+
+	// body is the request encoded on first use. Copies of a prompt (the
+	// memo's, the synthetic pool's) share it, so a prompt sent again
+	// costs no encoding: the request is the same every time.
+	body *promptBody
+}
+
+type promptBody struct {
+	once sync.Once
+	req  endpoint.StreamRequest
+	err  error
 }
 
 // source yields prompts in order, cycling back to the start at the end.
@@ -190,9 +201,9 @@ func (s *datasetSource) close() { s.r.Close() }
 
 func textPrompt(text string, chat bool) Prompt {
 	if chat {
-		return Prompt{Messages: []endpoint.Message{{Role: "user", Content: text}}}
+		return Prompt{Messages: []endpoint.Message{{Role: "user", Content: text}}, body: &promptBody{}}
 	}
-	return Prompt{Text: text}
+	return Prompt{Text: text, body: &promptBody{}}
 }
 
 // promptsFile reads a JSONL file of {"prompt": "..."} or {"messages":
@@ -308,7 +319,7 @@ func (s *promptsFile) parse(b []byte) (Prompt, error) {
 			}
 			out[i] = endpoint.Message{Role: *m.Role, Content: *m.Content}
 		}
-		return Prompt{Messages: out}, nil
+		return Prompt{Messages: out, body: &promptBody{}}, nil
 	}
 	return Prompt{}, errors.New(`no "prompt" or "messages" field`)
 }

@@ -20,8 +20,7 @@ var ErrInterrupted = errors.New("loadgen: interrupted")
 // *endpoint.Client implements it.
 type Client interface {
 	Tokenizer
-	CompletionsStream(ctx context.Context, req *endpoint.CompletionRequest) (*endpoint.Stream, endpoint.Call, error)
-	ChatStream(ctx context.Context, req *endpoint.ChatRequest) (*endpoint.Stream, endpoint.Call, error)
+	SendStream(ctx context.Context, req endpoint.StreamRequest) (*endpoint.Stream, endpoint.Call, error)
 }
 
 // Warning thresholds: a client busier than this, or later than this on
@@ -44,6 +43,24 @@ type runState struct {
 	outTokens  *int
 	streamOpts *endpoint.StreamOptions
 	tools      []endpoint.Tool
+}
+
+// request is p's encoded request, encoded once per prompt.
+func (g *runState) request(p *Prompt) (endpoint.StreamRequest, error) {
+	if p.body == nil {
+		return g.encode(p)
+	}
+	p.body.once.Do(func() { p.body.req, p.body.err = g.encode(p) })
+	return p.body.req, p.body.err
+}
+
+func (g *runState) encode(p *Prompt) (endpoint.StreamRequest, error) {
+	if g.opts.API == APIChat {
+		return endpoint.EncodeChatStream(&endpoint.ChatRequest{Model: g.opts.Model, Messages: p.Messages,
+			MaxTokens: g.outTokens, MinTokens: g.outTokens, Tools: g.tools, StreamOptions: g.streamOpts})
+	}
+	return endpoint.EncodeCompletionsStream(&endpoint.CompletionRequest{Model: g.opts.Model, Prompt: p.Text,
+		MaxTokens: g.outTokens, MinTokens: g.outTokens, StreamOptions: g.streamOpts})
 }
 
 // stepSeed gives every step its own schedule, reproducible from the seed.

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/evalbench/evalbench/endpoint"
 	"github.com/evalbench/evalbench/results"
 )
 
@@ -402,21 +401,13 @@ func peak(p *atomic.Int64, v int64) {
 // every token-carrying chunk. It is the hot path of the load generator.
 func (st *step) exchange(ctx context.Context, p *Prompt, o *outcome) {
 	g := st.run
-	var (
-		s    *endpoint.Stream
-		call endpoint.Call
-		err  error
-	)
-	if g.opts.API == APIChat {
-		msgs := p.Messages
-		req := endpoint.ChatRequest{Model: g.opts.Model, Messages: msgs, MaxTokens: g.outTokens, MinTokens: g.outTokens,
-			Tools: g.tools, StreamOptions: g.streamOpts}
-		s, call, err = g.client.ChatStream(ctx, &req)
-	} else {
-		req := endpoint.CompletionRequest{Model: g.opts.Model, Prompt: p.Text, MaxTokens: g.outTokens, MinTokens: g.outTokens,
-			StreamOptions: g.streamOpts}
-		s, call, err = g.client.CompletionsStream(ctx, &req)
+	req, err := g.request(p)
+	if err != nil {
+		o.err = err
+		o.end = time.Now()
+		return
 	}
+	s, call, err := g.client.SendStream(ctx, req)
 	if n := len(call.Attempts); n > 0 {
 		// The attempt's start is after the body was encoded: the moment
 		// the request went to the HTTP client. With no attempt (a context
