@@ -93,6 +93,11 @@ type Stream struct {
 
 	queue    []*Chunk // chunks decoded from the last event, from head on
 	head     int
+	// Chunks are recycled: the one Next returned last goes back to free
+	// at the next call, so a stream allocates a chunk or two, not one per
+	// event.
+	last *Chunk
+	free []*Chunk
 	events   int
 	complete bool // the legacy "complete" event was seen
 	err      error
@@ -154,16 +159,24 @@ func (s *Stream) decode(data []byte, v any) error {
 
 var errStreamClosed = errors.New("endpoint: stream closed")
 
-// Next returns the next chunk that carries anything. It returns io.EOF after
+// Next returns the next chunk that carries anything. The chunk is valid
+// until the next call to Next, which reuses its memory (TokenIDs included):
+// copy what must outlive it. Its Usage, Logprobs and ToolCalls are not
+// reused. It returns io.EOF after
 // "[DONE]" (or the end of the body after a legacy "complete" event). A body
 // that ends before either is an error wrapping io.ErrUnexpectedEOF ("stream
 // cut"). A cancelled context ends the stream promptly with its error.
 func (s *Stream) Next() (*Chunk, error) {
+	if s.last != nil {
+		s.free = append(s.free, s.last)
+		s.last = nil
+	}
 	for {
 		if s.head < len(s.queue) {
 			ch := s.queue[s.head]
 			s.queue[s.head] = nil
 			s.head++
+			s.last = ch
 			return ch, nil
 		}
 		s.queue, s.head = s.queue[:0], 0
@@ -262,6 +275,12 @@ func (s *Stream) decodeError(data []byte, shape *node, err error) error {
 }
 
 func (s *Stream) newChunk(ev *Event) *Chunk {
+	if n := len(s.free); n > 0 {
+		ch := s.free[n-1]
+		s.free = s.free[:n-1]
+		*ch = Chunk{Arrived: ev.Arrived}
+		return ch
+	}
 	return &Chunk{Arrived: ev.Arrived}
 }
 
@@ -269,7 +288,9 @@ func (s *Stream) push(ch *Chunk) {
 	if ch.carries() {
 		ch.count()
 		s.queue = append(s.queue, ch)
+		return
 	}
+	s.free = append(s.free, ch)
 }
 
 type completionChunkWire struct {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,10 +41,9 @@ type goldenStream struct {
 	UnexpectedEOF bool   `json:"unexpected_eof,omitempty"`
 }
 
-func drain(t *testing.T, s *Stream) (goldenStream, []*Chunk) {
+func drain(t *testing.T, s *Stream) goldenStream {
 	t.Helper()
 	var g goldenStream
-	var raw []*Chunk
 	for {
 		ch, err := s.Next()
 		if err != nil {
@@ -52,10 +52,9 @@ func drain(t *testing.T, s *Stream) (goldenStream, []*Chunk) {
 				g.End = err.Error()
 				g.UnexpectedEOF = errors.Is(err, io.ErrUnexpectedEOF)
 			}
-			return g, raw
+			return g
 		}
-		raw = append(raw, ch)
-		g.Chunks = append(g.Chunks, goldenChunk{ch.Text, ch.TokenIDs, ch.Tokens, ch.FinishReason, ch.Usage, ch.Event,
+		g.Chunks = append(g.Chunks, goldenChunk{ch.Text, slices.Clone(ch.TokenIDs), ch.Tokens, ch.FinishReason, ch.Usage, ch.Event,
 			ch.Index, ch.Logprobs, ch.ChatLogprobs, ch.ToolCalls, ch.Reasoning})
 	}
 }
@@ -98,7 +97,7 @@ func TestStreamGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer s.Close()
-				got, _ := drain(t, s)
+				got := drain(t, s)
 				b, err := json.MarshalIndent(got, "", "  ")
 				if err != nil {
 					t.Fatal(err)
