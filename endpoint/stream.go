@@ -91,13 +91,13 @@ type Stream struct {
 	body   io.ReadCloser
 	sse    *SSEReader
 
-	queue    []*Chunk // chunks decoded from the last event, from head on
-	head     int
+	queue []*Chunk // chunks decoded from the last event, from head on
+	head  int
 	// Chunks are recycled: the one Next returned last goes back to free
 	// at the next call, so a stream allocates a chunk or two, not one per
 	// event.
-	last *Chunk
-	free []*Chunk
+	last     *Chunk
+	free     []*Chunk
 	events   int
 	complete bool // the legacy "complete" event was seen
 	err      error
