@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,7 +26,14 @@ func inspectCommand(e env) *cli.Command {
 		ArgsUsage: "PATH...",
 		Description: `Prints the detected layout, row count, subjects, choices per question,
 answer distribution, three sample rows and every invalid record. Exits 1 when
-any record is invalid.
+any record is invalid, when a file cannot be read or has no records. With
+--format json the output is always one whole JSON document, the error in
+its "fatal" key.
+
+Answers: a number is a 0-based index. A string is a choice label (A, B, ...
+or the dataset's own, such as ARC's 1..4), else the exact text of one
+choice, else a decimal index. So choices ["10", "20"] with answer "20" mean
+the second choice; write the answer as a JSON number to give an index.
 
 Examples:
    evalbench inspect testdata/samples/mmlu_sample/test.jsonl
@@ -49,23 +58,29 @@ Examples:
 			if err != nil {
 				return err
 			}
+			format := c.String("format")
+			if format != "text" && format != "" && format != "json" {
+				return usagef("--format %q: want text or json", format)
+			}
 			sum, err := datasets.Inspect(c.Context, paths, opts)
 			if err != nil {
 				return err
 			}
-			switch c.String("format") {
-			case "text", "":
-				err = sum.WriteText(e.stdout)
-			case "json":
+			if format == "json" {
 				err = sum.WriteJSON(e.stdout)
-			default:
-				return usagef("--format %q: want text or json", c.String("format"))
+			} else {
+				err = sum.WriteText(e.stdout)
 			}
 			if err != nil {
 				return err
 			}
-			if n := sum.InvalidCount(); n > 0 {
-				return fmt.Errorf("%d invalid records", n)
+			switch {
+			case sum.Fatal != "" && sum.Invalid > 0:
+				return fmt.Errorf("%d invalid records, then: %s", sum.Invalid, sum.Fatal)
+			case sum.Fatal != "":
+				return errors.New(sum.Fatal)
+			case sum.Invalid > 0:
+				return fmt.Errorf("%d invalid records", sum.Invalid)
 			}
 			return nil
 		},
@@ -82,8 +97,10 @@ func convertCommand(e env) *cli.Command {
 		Usage:     "convert a dataset between JSONL, CSV and Parquet",
 		ArgsUsage: "IN OUT",
 		Description: `Reads any supported layout and writes evalbench's own columns (id, subject,
-question, choices, answer, labels). Parquet gets a LIST column for the choices
-and zstd compression.
+question, choices, answer, labels, and fields: the original record as JSON),
+which read back as the same examples. Parquet gets LIST columns for the
+choices and labels, and zstd compression. With --on-invalid skip, the records
+left out are counted and listed on stderr.
 
 Examples:
    evalbench convert ../shared/data/mmlu/test mmlu_test.parquet
@@ -107,14 +124,38 @@ Examples:
 			if err != nil {
 				return err
 			}
-			n, err := datasets.Convert(c.Context, paths, out, opts)
+			res, err := datasets.Convert(c.Context, paths, out, opts)
+			// Skipped records are listed even with --quiet and on failure:
+			// a conversion that drops data must say so.
+			listSkipped(e.stderr, res.Skipped)
 			if err != nil {
 				return err
 			}
 			if !c.Bool("quiet") {
-				fmt.Fprintf(e.stdout, "wrote %d examples to %s\n", n, out)
+				fmt.Fprintf(e.stdout, "wrote %d examples to %s", res.Written, out)
+				if n := len(res.Skipped); n > 0 {
+					fmt.Fprintf(e.stdout, "; skipped %d invalid records", n)
+				}
+				fmt.Fprintln(e.stdout)
 			}
 			return nil
 		},
+	}
+}
+
+// maxListedSkipped caps how many skipped records convert lists.
+const maxListedSkipped = 10
+
+func listSkipped(w io.Writer, skipped []*datasets.RecordError) {
+	if len(skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "convert: skipped %d invalid records:\n", len(skipped))
+	for i, e := range skipped {
+		if i == maxListedSkipped {
+			fmt.Fprintf(w, "  ... and %d more (evalbench inspect lists more)\n", len(skipped)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", e)
 	}
 }

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -83,7 +84,7 @@ func TestRecordErrors(t *testing.T) {
 		{"CSV field count", "h.csv", "question,choices,answer\nq,\"[\"\"a\"\",\"\"b\"\"]\",0\nq,x\n", Options{},
 			`datasets: {f}:3: 2 fields, the header has 3`, true},
 		{"CSV list cell not a list", "h.csv", "question,choices,answer\nq,[oops,0\n", Options{},
-			`datasets: {f}:2: field "choices": not a JSON list: invalid JSON: invalid character 'o' looking for beginning of value (at byte 7)`, true},
+			`datasets: {f}:2: field "choices": not a JSON list: invalid JSON: invalid character 'o' looking for beginning of value (at byte 2)`, true},
 		{"arc unknown key", "arc.jsonl", `{"id":"a1","question":"q","choices":{"text":["x","y"],"label":["1","2"]},"answerKey":"3"}`, Options{},
 			`datasets: {f}:1: field "answerKey": unknown answer label "3" (labels are 1, 2)`, true},
 		{"arc labels count", "arc.jsonl", `{"id":"a1","question":"q","choices":{"text":["x","y"],"label":["1"]},"answerKey":"1"}`, Options{},
@@ -103,9 +104,59 @@ func TestRecordErrors(t *testing.T) {
 		{"jsonl.gz not gzip", "a.jsonl.gz", goodRow, Options{},
 			`datasets: {f}: not gzip-compressed, though the name ends in .gz`, false},
 		{"json not array", "a.json", goodRow, Options{},
-			`datasets: {f}: not a JSON array of records (a .json file must hold [ {...}, ... ]; use .jsonl for one object per line)`, false},
+			`datasets: {f}: not a JSON array of records (a .json file must hold [ {...}, ... ]; use .jsonl for one object per line): it looks like JSON lines; name it .jsonl`, false},
 		{"json over limit", "a.json", "[" + goodRow + "]", Options{MaxJSONBytes: 10},
 			`datasets: {f}: 71 bytes is over the 10-byte limit for .json arrays; convert it to JSONL (one object per line), which streams`, false},
+		{"invalid UTF-8 CSV with a header", "h.csv", "question,choices,answer\nq\xff,\"[\"\"a\"\",\"\"b\"\"]\",0\n", Options{},
+			`datasets: {f}:2: field "question": invalid UTF-8`, true},
+		{"invalid UTF-8 CSV header", "h.csv", "question,choi\xffces,answer\nq,x,0\n", Options{},
+			`datasets: {f}:1: header column 2: invalid UTF-8`, false},
+		{"invalid UTF-8 named by place, not by a real U+FFFD", "a.jsonl", "{\"a\":\"\ufffd\",\"question\":\"caf\xe9\",\"choices\":[\"a\",\"b\"],\"answer\":0}", Options{},
+			`datasets: {f}:1: field "question": invalid UTF-8`, true},
+		{"lone surrogate", "a.jsonl", `{"question":"a\ud800b","choices":["a","b"],"answer":0}`, Options{},
+			`datasets: {f}:1: field "question": invalid UTF-16: lone surrogate \ud800`, true},
+		{"lone low surrogate in a choice", "a.jsonl", `{"question":"q","choices":["a","\udc00"],"answer":0}`, Options{},
+			`datasets: {f}:1: field "choices": invalid UTF-16: lone surrogate \udc00`, true},
+		{"lone surrogate in a CSV list cell", "h.csv", "question,choices,answer\nq,\"[\"\"a\\ud800\"\",\"\"b\"\"]\",0\n", Options{},
+			`datasets: {f}:2: field "choices": invalid UTF-16: lone surrogate \ud800`, true},
+		{"list answer", "a.jsonl", `{"question":"q","choices":["a","b"],"answer":[1]}`, Options{},
+			`datasets: {f}:1: field "answer": a list is not an answer`, true},
+		{"object answer", "a.jsonl", `{"question":"q","choices":["a","b"],"answer":{"i":1}}`, Options{},
+			`datasets: {f}:1: field "answer": an object is not an answer`, true},
+		{"huge float answer", "a.jsonl", `{"question":"q","choices":["a","b"],"answer":1e300}`, Options{},
+			`datasets: {f}:1: field "answer": 1e+300 out of range for 2 choices`, true},
+		{"answer matching two choices", "a.jsonl", `{"question":"q","choices":["x","y","x"],"answer":"x"}`, Options{},
+			`datasets: {f}:1: field "answer": "x" is the text of choices 0 and 2`, true},
+		{"repeated label", "arc.jsonl", `{"id":"a1","question":"q","choices":{"text":["x","y"],"label":["A","A"]},"answerKey":"A"}`, Options{},
+			`datasets: {f}:1: field "choices.label": label "A" appears twice`, true},
+		{"json junk after the array", "a.json", "[\n" + goodRow + "\n]\n{\"x\":1}\n", Options{},
+			`datasets: {f}:4: data after the closing ] of the array (at byte ` + fmt.Sprint(len(goodRow)+6) + `)`, false},
+		{"json second array", "a.json", "[" + goodRow + "][" + goodRow + "]", Options{},
+			`datasets: {f}:1: data after the closing ] of the array (at byte ` + fmt.Sprint(len(goodRow)+3) + `)`, false},
+		{"csv quote never closed", "h.csv", "question,choices,answer\nq,\"[\"\"a\"\",\"\"b\"\"]\",0\n\"never closed,x,0\nq,x,0\nq,y,0\n", Options{},
+			`datasets: {f}:3: a quoted field starts here and is never closed, so the rest of the file would be one field`, false},
+		{"mmlu csv quote never closed", "x_test.csv", "q1,a,b,c,d,A\nq2,\"a,b,c,d,B\nq3,a,b,c,d,C\n", Options{},
+			`datasets: {f}:2: a quoted field starts here and is never closed, so the rest of the file would be one field`, false},
+		{"empty csv", "x.csv", "", Options{},
+			`datasets: {f}: no records (the file is empty)`, false},
+		{"header-only csv", "x.csv", "question,choices,answer\n", Options{},
+			`datasets: {f}: no records (only a header line, at line 1)`, false},
+		{"empty jsonl", "x.jsonl", "", Options{},
+			`datasets: {f}: no records (the file is empty)`, false},
+		{"blank jsonl", "x.jsonl", "\n \n\n", Options{},
+			`datasets: {f}: no records (only blank lines)`, false},
+		{"empty json array", "x.json", " [ ] ", Options{},
+			`datasets: {f}: no records (the array is empty)`, false},
+		{"json lines named csv", "x.csv", goodRow + "\n", Options{},
+			`datasets: {f}: not CSV: looks like JSON lines (one object per line); name it .jsonl`, false},
+		{"json array named csv", "x.csv", "\xEF\xBB\xBF [\n " + goodRow + "]", Options{},
+			`datasets: {f}: not CSV: looks like a JSON array; name it .json`, false},
+		{"json array named jsonl", "x.jsonl", "[" + goodRow + "]", Options{},
+			`datasets: {f}: not JSONL: looks like a JSON array; name it .json`, false},
+		{"csv named jsonl", "x.jsonl", "question,choices,answer\nq,\"[\"\"a\"\"]\",0\n", Options{},
+			`datasets: {f}: not JSONL: looks like CSV (the first line is "question,choices,answer"); name it .csv`, false},
+		{"csv named json", "x.json", "question,choices,answer\n", Options{},
+			`datasets: {f}: not a JSON array of records (a .json file must hold [ {...}, ... ]; use .jsonl for one object per line): it looks like CSV; name it .csv`, false},
 		{"unknown layout", "a.jsonl", `{"prompt":"q","options":["a","b"]}`, Options{},
 			`datasets: {f}:1: cannot tell the layout from the columns [options, prompt]; use --layout (mmlu-hf, mmlu-csv, arc, hellaswag, piqa, mmlu-pro, generic) or map the fields with --field question=... --field choices=... --field answer=...`, false},
 	}
@@ -168,8 +219,10 @@ func TestPIQALabelFileMismatch(t *testing.T) {
 	}
 	writeFile(t, dir, "valid-labels.lst", []byte("0\n1\n1\n0\n"))
 	_, _, err = readAll(t, []string{p}, Options{})
-	if err == nil || !strings.Contains(err.Error(), "has more labels than") {
-		t.Fatalf("got %v", err)
+	// The counts are the labels file's and the data file's, by display name.
+	want = "datasets: " + displayName(filepath.Join(dir, "valid-labels.lst")) + " has 4 labels but " + displayName(p) + " has 3 rows"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
 	}
 }
 

@@ -66,7 +66,10 @@ func resolve(paths []string) ([]string, error) {
 		return nil, fmt.Errorf("datasets: no dataset path given")
 	}
 	for _, p := range paths {
-		if strings.ContainsAny(p, "*?[") {
+		// A path that exists is taken as it is, so a name with brackets
+		// ("data[1].jsonl") is not read as a pattern.
+		_, statErr := os.Stat(p)
+		if statErr != nil && strings.ContainsAny(p, "*?[") {
 			matches, err := filepath.Glob(p)
 			if err != nil {
 				return nil, fmt.Errorf("datasets: %s: bad pattern: %w", p, err)
@@ -105,7 +108,10 @@ func resolve(paths []string) ([]string, error) {
 		}
 		var files []string
 		for _, e := range entries {
-			if e.IsDir() {
+			// Hidden files are left out: macOS copies carry "._name.csv"
+			// resource forks, and Convert writes ".partial-" files while
+			// it works.
+			if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
 			if _, ok := formatOf(e.Name()); ok {
@@ -166,12 +172,64 @@ func sniff(f *os.File, name string, fm format) error {
 			return fileError(name, "not gzip-compressed, though the name ends in .gz")
 		}
 	case formatJSONL, formatJSON, formatCSV:
+		kind := map[format]string{formatJSONL: "JSONL", formatJSON: "JSON", formatCSV: "CSV"}[fm]
 		if w := what(); w != "" {
-			kind := map[format]string{formatJSONL: "JSONL", formatJSON: "JSON", formatCSV: "CSV"}[fm]
 			return fileError(name, "not %s: it is %s", kind, w)
+		}
+		// Text in the wrong format would otherwise fail record by record
+		// (or, for JSON in a .csv, pass as a header with no rows).
+		like := looksLike(head)
+		switch {
+		case fm == formatCSV && like == "JSON lines":
+			return fileError(name, "not CSV: looks like JSON lines (one object per line); name it .jsonl")
+		case fm == formatCSV && like == "a JSON array":
+			return fileError(name, "not CSV: looks like a JSON array; name it .json")
+		case fm == formatJSONL && like == "a JSON array":
+			return fileError(name, "not JSONL: looks like a JSON array; name it .json")
+		case fm == formatJSONL && like == "CSV":
+			return fileError(name, "not JSONL: looks like CSV (the first line is %q); name it .csv", firstLine(head))
 		}
 	}
 	return nil
+}
+
+// looksLike guesses a text format from a file's first bytes: "JSON lines",
+// "a JSON array", "CSV", or "" when it cannot tell. It errs towards "":
+// only shapes no real file of the other format starts with count.
+func looksLike(head []byte) string {
+	b := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
+	if len(b) == 0 {
+		return ""
+	}
+	switch b[0] {
+	case '{':
+		if rest := bytes.TrimLeft(b[1:], " \t\r\n"); len(rest) > 0 && (rest[0] == '"' || rest[0] == '}') {
+			return "JSON lines"
+		}
+		return ""
+	case '[':
+		if rest := bytes.TrimLeft(b[1:], " \t\r\n"); len(rest) > 0 && (rest[0] == '{' || rest[0] == ']') {
+			return "a JSON array"
+		}
+		return ""
+	}
+	line := firstLine(b)
+	if strings.Contains(line, ",") && !strings.ContainsAny(line, "{[") {
+		return "CSV"
+	}
+	return ""
+}
+
+// firstLine is the first line of b, cut to 60 bytes for messages.
+func firstLine(b []byte) string {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+		b = b[:i]
+	}
+	if len(b) > 60 {
+		b = b[:60]
+	}
+	return string(b)
 }
 
 // displayName shortens a path for messages: relative paths stay as given,

@@ -21,7 +21,7 @@ type Summary struct {
 	Rows     int         `json:"rows"`
 	Valid    int         `json:"valid"`
 	Invalid  int         `json:"invalid"`
-	Errors   []string    `json:"errors,omitempty"`
+	Errors   []string    `json:"errors"`
 	Subjects []Count     `json:"subjects"`
 	Choices  []Count     `json:"choices_per_question"`
 	Answers  []Count     `json:"answers"`
@@ -54,21 +54,29 @@ func (s *Summary) InvalidCount() int {
 
 // Inspect reads every record and summarises the dataset. Under Skip (what
 // the inspect command uses) every bad record is counted and listed; a
-// problem with a whole file ends the listing and is reported as Fatal.
+// problem with a whole file (or with the paths, or the options) ends the
+// listing and is reported as Fatal, so the summary is always complete and
+// a JSON consumer always gets a whole document. The error is non-nil only
+// when ctx is done.
 func Inspect(ctx context.Context, paths []string, opts Options) (*Summary, error) {
+	s := &Summary{Files: []string{}, Errors: []string{}, Subjects: []Count{}, Choices: []Count{}, Answers: []Count{}, Samples: []SampleRow{}}
 	files, err := resolve(paths)
 	if err != nil {
-		return nil, err
+		s.Fatal = err.Error()
+		return s, nil
 	}
-	r, err := Open(ctx, paths, opts)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	s := &Summary{}
 	for _, f := range files {
 		s.Files = append(s.Files, displayName(f))
 	}
+	r, err := Open(ctx, paths, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		s.Fatal = err.Error()
+		return s, nil
+	}
+	defer r.Close()
 	subjects := map[string]int{}
 	choices := map[string]int{}
 	answers := map[string]int{}

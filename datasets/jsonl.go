@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 )
@@ -43,7 +44,7 @@ func (s *jsonlSource) next() (*raw, error) {
 			return nil, io.EOF
 		}
 		if err != nil && err != io.EOF {
-			return nil, fileError(s.name, "line %d: %v", s.line+1, err)
+			return nil, fileError(fmt.Sprintf("%s:%d", s.name, s.line+1), "%v", err)
 		}
 		s.line++
 		if s.line == 1 {
@@ -60,6 +61,13 @@ func (s *jsonlSource) next() (*raw, error) {
 		}
 		return &raw{fields: m, loc: loc}, nil
 	}
+}
+
+func (s *jsonlSource) emptyReason() string {
+	if s.line == 0 {
+		return "the file is empty"
+	}
+	return "only blank lines"
 }
 
 func (s *jsonlSource) close() error {
@@ -98,10 +106,22 @@ func openJSONArray(f *os.File, name string, limit int64) (source, error) {
 	s := &jsonArraySource{name: name, data: data, dec: json.NewDecoder(bytes.NewReader(data)), line: 1}
 	tok, err := s.dec.Token()
 	if err != nil || tok != json.Delim('[') {
-		return nil, fileError(name, "not a JSON array of records (a .json file must hold [ {...}, ... ]; use .jsonl for one object per line)")
+		hint := ""
+		switch looksLike(data) {
+		case "JSON lines":
+			hint = ": it looks like JSON lines; name it .jsonl"
+		case "CSV":
+			hint = ": it looks like CSV; name it .csv"
+		}
+		return nil, fileError(name, "not a JSON array of records (a .json file must hold [ {...}, ... ]; use .jsonl for one object per line)%s", hint)
 	}
 	return s, nil
 }
+
+// at names a line of the file in messages, as name:line.
+func (s *jsonArraySource) at(line int) string { return fmt.Sprintf("%s:%d", s.name, line) }
+
+func (s *jsonArraySource) emptyReason() string { return "the array is empty" }
 
 // advance moves the line count up to byte offset off.
 func (s *jsonArraySource) advance(off int) {
@@ -119,7 +139,14 @@ func (s *jsonArraySource) next() (*raw, error) {
 	if !s.dec.More() {
 		s.ended = true
 		if _, err := s.dec.Token(); err != nil {
-			return nil, fileError(s.name, "line %d: unterminated array: %v", s.line, err)
+			s.advance(len(s.data))
+			return nil, fileError(s.at(s.line), "unterminated array: %v", err)
+		}
+		// Anything but white space after the closing ] is a mistake, such
+		// as two arrays pasted together or a stray record.
+		if off := nextNonSpace(s.data, int(s.dec.InputOffset())); off < len(s.data) {
+			s.advance(off)
+			return nil, fileError(s.at(s.line), "data after the closing ] of the array (at byte %d)", off+1)
 		}
 		return nil, io.EOF
 	}
@@ -135,7 +162,7 @@ func (s *jsonArraySource) next() (*raw, error) {
 	if err := s.dec.Decode(&rawMsg); err != nil {
 		// The decoder cannot resynchronise inside a broken array.
 		s.ended = true
-		return nil, fileError(s.name, "line %d: invalid JSON: %s", s.line, jsonMessage(err))
+		return nil, fileError(s.at(s.line), "invalid JSON: %s", jsonMessage(err))
 	}
 	m, rerr := decodeObject(rawMsg, loc)
 	if rerr != nil {

@@ -61,27 +61,122 @@ type converter struct {
 	layout Layout
 	opts   Options
 	file   string // full path, for the subject of headerless MMLU files
-	labels *labelFile
 }
 
 func (c *converter) example(r *raw) (Example, *RecordError) {
+	var ex Example
+	var rerr *RecordError
 	switch c.layout {
 	case LayoutMMLUCSV:
-		return c.mmluCSV(r)
+		ex, rerr = c.mmluCSV(r)
 	case LayoutMMLUHF:
-		return c.mapped(r, fieldMap{question: "question", choices: []string{"choices"}, answer: "answer", subject: "subject"})
+		ex, rerr = c.mmluHF(r)
 	case LayoutARC:
-		return c.arc(r)
+		ex, rerr = c.arc(r)
 	case LayoutHellaSwag:
-		return c.hellaswag(r)
+		ex, rerr = c.hellaswag(r)
 	case LayoutPIQA:
-		return c.piqa(r)
+		ex, rerr = c.piqa(r)
 	case LayoutMMLUPro:
-		return c.mmluPro(r)
+		ex, rerr = c.mmluPro(r)
 	case LayoutGeneric:
-		return c.generic(r)
+		ex, rerr = c.generic(r)
+	default:
+		return Example{}, recordErr(r.loc, "", "unknown layout %q", c.layout)
 	}
-	return Example{}, recordErr(r.loc, "", "unknown layout %q", c.layout)
+	if rerr != nil {
+		return ex, rerr
+	}
+	if ex.ID, rerr = c.id(r); rerr != nil {
+		return ex, rerr
+	}
+	clearUnsupported(ex.Fields)
+	return ex, nil
+}
+
+// id returns a record's ID as its layout defines it. It depends on the
+// record alone, so the reader can re-derive the ID of an earlier row from
+// the file to confirm a duplicate.
+func (c *converter) id(r *raw) (string, *RecordError) {
+	key := "id"
+	switch c.layout {
+	case LayoutMMLUCSV:
+		if r.cols != nil {
+			return fmt.Sprintf("%s:%d", stem(c.file), r.loc.Row), nil
+		}
+	case LayoutHellaSwag:
+		if _, ok := r.fields["id"]; !ok {
+			if _, ok := r.fields["ind"]; ok {
+				key = "ind"
+			}
+		}
+	case LayoutMMLUPro:
+		if _, ok := r.fields["question_id"]; ok {
+			key = "question_id"
+		}
+	case LayoutGeneric:
+		key = cmpOr(c.opts.Fields["id"], "id")
+	}
+	return idOf(r, key)
+}
+
+// clearUnsupported replaces the stand-ins for unreadable columns with nil
+// once a record has converted without needing them: templates and the
+// fields column see only the documented value types.
+func clearUnsupported(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case unsupported:
+			m[k] = nil
+		case map[string]any:
+			clearUnsupported(x)
+		}
+	}
+}
+
+// mmluHF reads cais/mmlu's columns, and evalbench's own (what Convert
+// writes): a labels column, and the original record in a fields column.
+// A labels column marks evalbench's own files: there the answer is an
+// index by construction, and only there is a fields column taken as the
+// original record (another dataset's "fields" may mean anything).
+func (c *converter) mmluHF(r *raw) (Example, *RecordError) {
+	fm := fieldMap{question: "question", choices: []string{"choices"}, answer: "answer", subject: "subject", labels: "labels"}
+	_, own := r.fields["labels"]
+	fm.indexFirst = own
+	ex, rerr := c.mapped(r, fm)
+	if rerr != nil {
+		return ex, rerr
+	}
+	if v, ok := r.fields["fields"]; ok && own {
+		orig, rerr := originalFields(r, v)
+		if rerr != nil {
+			return ex, rerr
+		}
+		ex.Fields = orig
+	}
+	return ex, nil
+}
+
+// originalFields decodes the fields column Convert writes: a JSON object
+// (in JSONL) or its text (in CSV and Parquet); null or "" when there was
+// none.
+func originalFields(r *raw, v any) (map[string]any, *RecordError) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case map[string]any:
+		return x, nil
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return nil, nil
+		}
+		m, rerr := decodeObject([]byte(x), r.loc)
+		if rerr != nil {
+			return nil, recordErr(r.loc, "fields", "%v", rerr.Err)
+		}
+		return m, nil
+	}
+	return nil, recordErr(r.loc, "fields", "want an object, got %s", typeName(v))
 }
 
 // fieldMap names the columns of a mapped layout.
@@ -90,6 +185,7 @@ type fieldMap struct {
 	choices               []string // one list column, or one column per choice
 	answer                string
 	labels                string
+	indexFirst            bool // a digit-string answer is an index (see parseAnswer)
 }
 
 func (c *converter) mapped(r *raw, fm fieldMap) (Example, *RecordError) {
@@ -127,8 +223,8 @@ func (c *converter) mapped(r *raw, fm fieldMap) (Example, *RecordError) {
 			if ex.Labels, rerr = strList(r, fm.labels); rerr != nil {
 				return ex, rerr
 			}
-			if len(ex.Labels) != len(ex.Choices) {
-				return ex, recordErr(r.loc, fm.labels, "%d labels for %d choices", len(ex.Labels), len(ex.Choices))
+			if rerr := checkLabels(r.loc, fm.labels, ex.Labels, len(ex.Choices)); rerr != nil {
+				return ex, rerr
 			}
 		}
 	}
@@ -136,15 +232,28 @@ func (c *converter) mapped(r *raw, fm fieldMap) (Example, *RecordError) {
 	if !ok {
 		return ex, recordErr(r.loc, fm.answer, "missing")
 	}
-	a, err := parseAnswer(av, ex.Choices, ex.Labels)
+	a, err := parseAnswer(av, ex.Choices, ex.Labels, fm.indexFirst)
 	if err != nil {
 		return ex, recordErr(r.loc, fm.answer, "%v", err)
 	}
 	ex.Answer = a
-	if ex.ID, rerr = idOf(r, cmpOr(fm.id, "id")); rerr != nil {
-		return ex, rerr
-	}
 	return ex, nil
+}
+
+// checkLabels wants one label per choice, each different: with a repeated
+// label an answer given as a label would mean two choices.
+func checkLabels(loc Location, field string, labels []string, choices int) *RecordError {
+	if len(labels) != choices {
+		return recordErr(loc, field, "%d labels for %d choices", len(labels), choices)
+	}
+	for i, l := range labels {
+		for _, m := range labels[:i] {
+			if l == m {
+				return recordErr(loc, field, "label %q appears twice", l)
+			}
+		}
+	}
+	return nil
 }
 
 func cmpOr(a, b string) string {
@@ -190,7 +299,6 @@ func (c *converter) mmluCSV(r *raw) (Example, *RecordError) {
 		return ex, recordErr(r.loc, "answer", "unknown answer letter %q (want A, B, C or D)", r.cols[5])
 	}
 	ex.Answer = int(a[0] - 'A')
-	ex.ID = fmt.Sprintf("%s:%d", stem(c.file), r.loc.Row)
 	return ex, nil
 }
 
@@ -232,8 +340,8 @@ func (c *converter) arc(r *raw) (Example, *RecordError) {
 		rerr.Field = "choices.label"
 		return ex, rerr
 	}
-	if len(ex.Labels) != len(ex.Choices) {
-		return ex, recordErr(r.loc, "choices.label", "%d labels for %d choices", len(ex.Labels), len(ex.Choices))
+	if rerr := checkLabels(r.loc, "choices.label", ex.Labels, len(ex.Choices)); rerr != nil {
+		return ex, rerr
 	}
 	key, rerr := str(r, "answerKey", true)
 	if rerr != nil {
@@ -247,9 +355,6 @@ func (c *converter) arc(r *raw) (Example, *RecordError) {
 	}
 	if ex.Answer < 0 {
 		return ex, recordErr(r.loc, "answerKey", "unknown answer label %q (labels are %s)", key, strings.Join(ex.Labels, ", "))
-	}
-	if ex.ID, rerr = idOf(r, "id"); rerr != nil {
-		return ex, rerr
 	}
 	return ex, nil
 }
@@ -282,20 +387,11 @@ func (c *converter) hellaswag(r *raw) (Example, *RecordError) {
 		return ex, rerr
 	}
 	ex.Labels = letters(len(ex.Choices))
-	a, err := parseAnswer(r.fields["label"], ex.Choices, nil)
+	a, err := parseAnswer(r.fields["label"], ex.Choices, nil, false)
 	if err != nil {
 		return ex, recordErr(r.loc, "label", "%v", err)
 	}
 	ex.Answer = a
-	idField := "id"
-	if _, ok := r.fields["id"]; !ok {
-		if _, ok := r.fields["ind"]; ok {
-			idField = "ind"
-		}
-	}
-	if ex.ID, rerr = idOf(r, idField); rerr != nil {
-		return ex, rerr
-	}
 	return ex, nil
 }
 
@@ -314,21 +410,17 @@ func (c *converter) piqa(r *raw) (Example, *RecordError) {
 	}
 	ex.Labels = letters(2)
 	label, field := r.fields["label"], "label"
-	if c.labels != nil {
-		l, err := c.labels.next()
-		if err != nil {
-			return ex, recordErr(r.loc, "label", "%v", err)
+	if r.hasLabel {
+		if r.labelErr != nil {
+			return ex, recordErr(r.loc, "label", "%v", r.labelErr)
 		}
-		label, field = l, "label ("+c.labels.name+")"
+		label, field = r.label, "label ("+r.labelFrom+")"
 	}
-	a, err := parseAnswer(label, ex.Choices, nil)
+	a, err := parseAnswer(label, ex.Choices, nil, false)
 	if err != nil {
 		return ex, recordErr(r.loc, field, "%v", err)
 	}
 	ex.Answer = a
-	if ex.ID, rerr = idOf(r, "id"); rerr != nil {
-		return ex, rerr
-	}
 	return ex, nil
 }
 
@@ -391,14 +483,14 @@ func (c *converter) mmluPro(r *raw) (Example, *RecordError) {
 	}
 	ex.Answer = -1
 	if hasIdx && idx != nil {
-		a, err := parseAnswer(idx, ex.Choices, nil)
+		a, err := parseAnswer(idx, ex.Choices, nil, false)
 		if err != nil {
 			return ex, recordErr(r.loc, "answer_index", "%v", err)
 		}
 		ex.Answer = a
 	}
 	if hasLetter && letter != nil {
-		a, err := parseAnswer(letter, ex.Choices, ex.Labels)
+		a, err := parseAnswer(letter, ex.Choices, ex.Labels, false)
 		if err != nil {
 			return ex, recordErr(r.loc, "answer", "%v", err)
 		}
@@ -409,13 +501,6 @@ func (c *converter) mmluPro(r *raw) (Example, *RecordError) {
 	}
 	if ex.Answer < 0 {
 		return ex, recordErr(r.loc, "answer", "missing")
-	}
-	idField := "question_id"
-	if _, ok := r.fields[idField]; !ok {
-		idField = "id"
-	}
-	if ex.ID, rerr = idOf(r, idField); rerr != nil {
-		return ex, rerr
 	}
 	return ex, nil
 }
@@ -466,6 +551,8 @@ func str(r *raw, key string, required bool) (string, *RecordError) {
 
 func textOf(v any) (string, error) {
 	switch x := v.(type) {
+	case unsupported:
+		return "", fmt.Errorf("%s", string(x))
 	case string:
 		return x, nil
 	case int64:
@@ -488,16 +575,22 @@ func strList(r *raw, key string) ([]string, *RecordError) {
 	if !ok || v == nil {
 		return nil, recordErr(r.loc, key, "missing")
 	}
+	if u, ok := v.(unsupported); ok {
+		return nil, recordErr(r.loc, key, "%s", string(u))
+	}
 	if s, isStr := v.(string); isStr {
-		t := strings.TrimSpace(s)
-		if !strings.HasPrefix(t, "[") {
+		t := []byte(strings.TrimSpace(s))
+		if len(t) == 0 || t[0] != '[' {
 			return nil, recordErr(r.loc, key, "want a list, got a string")
 		}
-		m, rerr := decodeObject([]byte(`{"v":`+t+`}`), r.loc)
-		if rerr != nil {
-			return nil, recordErr(r.loc, key, "not a JSON list: %v", rerr.Err)
+		d, err := decodeValue(t)
+		if err != nil {
+			return nil, recordErr(r.loc, key, "not a JSON list: invalid JSON: %v", err)
 		}
-		v = m["v"]
+		if bad, esc := loneSurrogateAt(t); bad >= 0 {
+			return nil, recordErr(r.loc, key, "invalid UTF-16: lone surrogate %s", esc)
+		}
+		v = d
 	}
 	list, ok := v.([]any)
 	if !ok {
@@ -553,6 +646,8 @@ func typeName(v any) string {
 		return "a list"
 	case map[string]any:
 		return "an object"
+	case unsupported:
+		return "a column that cannot be read (" + string(v.(unsupported)) + ")"
 	}
 	return fmt.Sprintf("%T", v)
 }

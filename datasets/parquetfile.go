@@ -63,7 +63,7 @@ func leavesOf(schema *parquet.Schema) []leaf {
 		if n.Leaf() {
 			l := leaf{path: cleanListPath(path), repeated: rep == 1, repDef: repDef, maxDef: def}
 			if rep > 1 {
-				l.unsupported = "nested lists are not supported"
+				l.unsupported = "a list of lists (a nested LIST column) is not supported"
 			}
 			out = append(out, l)
 			return
@@ -147,7 +147,9 @@ func (s *parquetSource) decode(row parquet.Row, loc Location) (map[string]any, *
 		l := s.leaves[col]
 		field := strings.Join(l.path, ".")
 		if l.unsupported != "" {
-			setPath(m, l.path, nil)
+			// Keep the reason: a layout that needs this column says why
+			// it cannot have it, instead of calling it missing.
+			setPath(m, l.path, unsupported(l.unsupported))
 			return true
 		}
 		if !l.repeated {
@@ -226,6 +228,8 @@ func goValue(v parquet.Value) (any, error) {
 	}
 	return nil, fmt.Errorf("unsupported Parquet type %v", v.Kind())
 }
+
+func (s *parquetSource) emptyReason() string { return "the file has no rows" }
 
 func (s *parquetSource) close() error {
 	if s.rows != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -33,8 +34,13 @@ func TestParsingQuirks(t *testing.T) {
 		{"BOM csv", "s_test.csv", "\xEF\xBB\xBFq1,a,b,c,d,A\n", []string{"q1"}, []int{1}},
 		{"CRLF csv", "s_test.csv", "q1,a,b,c,d,A\r\nq2,a,b,c,d,B\r\n", []string{"q1", "q2"}, []int{1, 2}},
 		{"quoted newline csv", "s_test.csv", "\"q1\nline2\",a,b,c,d,A\nq2,a,b,c,d,B\n", []string{"q1\nline2", "q2"}, []int{1, 3}},
+		{"CRLF in quoted field kept", "s_test.csv", "\"q1\r\nline2\",a,b,c,d,A\r\nq2,a,b,c,d,B\r\n", []string{"q1\r\nline2", "q2"}, []int{1, 3}},
+		{"CRLF in quoted field with a header", "h.csv", "question,choices,answer\r\n\"x\r\ny \"\"z\"\"\r\n\",\"[\"\"a\"\",\"\"b\"\"]\",0\r\n", []string{"x\r\ny \"z\"\r\n"}, []int{2}},
+		{"CRLF right after a closing quote ends the record", "s_test.csv", "\"q1\",a,b,c,d,\"A\"\r\nq2,a,b,c,d,B", []string{"q1", "q2"}, []int{1, 2}},
 		{"lone CR in quoted field", "s_test.csv", "\"q1\rx\",a,b,c,d,A\nq2,a,b,c,d,B\n", []string{"q1\rx", "q2"}, []int{1, 2}},
 		{"bare quote like MMLU val", "s_test.csv", "Nietzsche’s Will?\",a,b,c,d,A\n", []string{"Nietzsche’s Will?\""}, []int{1}},
+		{"surrogate pair and an escaped backslash", "a.jsonl", `{"question":"\ud83d\ude00 \\ud800","choices":["a","b"],"answer":0}`, []string{"\U0001F600 \\ud800"}, []int{1}},
+		{"a real U+FFFD is text", "a.jsonl", `{"question":"\ufffd","choices":["a","b"],"answer":0}`, []string{"\uFFFD"}, []int{1}},
 		{"json array", "a.json", "[\n" + goodRow + ",\n\n" + goodRow + "\n]", []string{"q", "q"}, []int{2, 4}},
 	}
 	for _, tc := range cases {
@@ -228,40 +234,67 @@ func TestParquetShapes(t *testing.T) {
 	})
 }
 
+// TestRoundTripJSONLParquetJSONL converts each source to Parquet and back to
+// every writable format, and wants the very same Examples: labels (ARC's
+// 1..4) and the original record in Fields included.
 func TestRoundTripJSONLParquetJSONL(t *testing.T) {
 	dir := t.TempDir()
-	src := writeFile(t, dir, "src.jsonl", []byte(strings.Join([]string{
-		`{"question":"Multi\nline \"quoted\" ünïcode","subject":"s1","choices":["a","b","c","d"],"answer":3}`,
-		`{"id":"own","question":"q","subject":"s2","choices":["1","2"],"answer":0}`,
-		`{"question":"","subject":"","choices":["x","y","z"],"answer":"y"}`,
-	}, "\n")))
-	want, _, err := readAll(t, []string{src}, Options{})
-	if err != nil {
-		t.Fatal(err)
+	type source struct {
+		name  string
+		paths []string
 	}
-	pq := filepath.Join(dir, "mid.parquet")
-	if n, err := Convert(t.Context(), []string{src}, pq, Options{}); err != nil || n != 3 {
-		t.Fatalf("to parquet: %d %v", n, err)
+	sources := []source{
+		{"mmlu-hf", []string{writeFile(t, dir, "src.jsonl", []byte(strings.Join([]string{
+			`{"question":"Multi\nline \"quoted\" ünïcode <b>&amp;</b>\r\nwith CRLF and a lone \r","subject":"s1","choices":["a","b","c","d"],"answer":3,"extra":{"n":1.0,"f":2.5,"big":12345678901234,"ok":true,"none":null,"list":[1,"x",[2.0]]}}`,
+			`{"id":"own","question":"q","subject":"s2","choices":["1","2"],"answer":0}`,
+			`{"question":"","subject":"","choices":["x","y","z"],"answer":"y"}`,
+			`{"question":"digits","choices":["1","2"],"answer":1}`,
+		}, "\n")))}},
+		{"arc", []string{writeFile(t, dir, "arc.jsonl", []byte(strings.Join([]string{
+			`{"id":"Mercury_1","question":"Q","choices":{"text":["p","q","r","s"],"label":["1","2","3","4"]},"answerKey":"3"}`,
+			`{"id":"Mercury_2","question":"Q2","choices":{"text":["p","q","r"],"label":["A","B","C"]},"answerKey":"A"}`,
+		}, "\n")))}},
 	}
-	for _, out := range []string{"back.jsonl", "back.csv", "back.jsonl.gz"} {
-		back := filepath.Join(dir, out)
-		if _, err := Convert(t.Context(), []string{pq}, back, Options{}); err != nil {
-			t.Fatal(err)
-		}
-		got, _, err := readAll(t, []string{back}, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d examples", out, len(got))
-		}
-		for i := range want {
-			g, w := got[i], want[i]
-			if g.ID != w.ID || g.Subject != w.Subject || g.Question != w.Question || g.Answer != w.Answer ||
-				!reflect.DeepEqual(g.Choices, w.Choices) || !reflect.DeepEqual(g.Labels, w.Labels) {
-				t.Fatalf("%s example %d:\n got  %+v\n want %+v", out, i, g, w)
+	if _, err := os.Stat(sharedData); err == nil {
+		sources = append(sources,
+			source{"shared mmlu val (CRLF in quotes)", []string{filepath.Join(sharedData, "mmlu", "val")}},
+			source{"shared piqa", []string{filepath.Join(sharedData, "piqa", "valid.jsonl")}},
+			source{"shared pyarrow parquet", []string{filepath.Join(sharedData, "parquet", "mmlu_prox_lite_ko", "validation-00000-of-00001.parquet")}},
+		)
+	} else {
+		t.Logf("full datasets not found at %s; the round trip of real files is skipped", sharedData)
+	}
+	for si, src := range sources {
+		t.Run(src.name, func(t *testing.T) {
+			want, _, err := readAll(t, src.paths, Options{})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			pq := filepath.Join(dir, fmt.Sprintf("mid%d.parquet", si))
+			if res, err := Convert(t.Context(), src.paths, pq, Options{}); err != nil || res.Written != len(want) {
+				t.Fatalf("to parquet: %+v %v", res, err)
+			}
+			for _, out := range []string{"back.jsonl", "back.csv", "back.jsonl.gz", "back.parquet"} {
+				back := filepath.Join(dir, fmt.Sprint(si, out))
+				if _, err := Convert(t.Context(), []string{pq}, back, Options{}); err != nil {
+					t.Fatal(err)
+				}
+				got, r, err := readAll(t, []string{back}, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Layout() != LayoutMMLUHF || len(got) != len(want) {
+					t.Fatalf("%s: layout %s, %d examples, want %d", out, r.Layout(), len(got), len(want))
+				}
+				for i := range want {
+					g, w := got[i], want[i]
+					g.Source, w.Source = Location{}, Location{}
+					if !reflect.DeepEqual(g, w) {
+						t.Fatalf("%s example %d:\n got  %#v\n want %#v", out, i, g, w)
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -282,13 +315,11 @@ func TestFewShot(t *testing.T) {
 		}
 		return strings.Join(s, ",")
 	}
-	if got := ids(fs.For("a", 3, "")); got != "a0,a2,a3" {
+	// Examples of another file: nothing is left out.
+	if got := ids(fs.ForExample(&Example{Subject: "a"}, 3)); got != "a0,a2,a3" {
 		t.Fatalf("first_n: %s", got)
 	}
-	if got := ids(fs.For("a", 3, "a2")); got != "a0,a3,a5" {
-		t.Fatalf("exclude: %s", got)
-	}
-	if got := ids(fs.For("b", 5, "")); got != "b1,b4" {
+	if got := ids(fs.ForExample(&Example{Subject: "b"}, 5)); got != "b1,b4" {
 		t.Fatalf("short: %s", got)
 	}
 }

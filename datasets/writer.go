@@ -17,7 +17,9 @@ import (
 )
 
 // Writer writes examples in evalbench's own columns: id, subject, question,
-// choices, answer (an index) and labels. Open reads them back as mmlu-hf.
+// choices, answer (an index), labels, and fields, the original record as a
+// JSON object (its text in CSV and Parquet). Open reads them back as
+// mmlu-hf into the same Examples, labels and original fields included.
 type Writer interface {
 	Write(Example) error
 	Close() error
@@ -44,7 +46,7 @@ func Create(path string) (Writer, error) {
 	case formatCSV:
 		bw := bufio.NewWriter(f)
 		cw := csv.NewWriter(bw)
-		if err := cw.Write([]string{"id", "subject", "question", "choices", "answer", "labels"}); err != nil {
+		if err := cw.Write([]string{"id", "subject", "question", "choices", "answer", "labels", "fields"}); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -53,18 +55,42 @@ func Create(path string) (Writer, error) {
 	return newParquetWriter(f), nil
 }
 
-// record is the written shape of an Example.
+// record is the written shape of an Example, for Parquet.
 type record struct {
-	ID       string   `json:"id" parquet:"id"`
-	Subject  string   `json:"subject" parquet:"subject"`
-	Question string   `json:"question" parquet:"question"`
-	Choices  []string `json:"choices" parquet:"choices,list"`
-	Answer   int64    `json:"answer" parquet:"answer"`
-	Labels   []string `json:"labels" parquet:"labels,list"`
+	ID       string   `parquet:"id"`
+	Subject  string   `parquet:"subject"`
+	Question string   `parquet:"question"`
+	Choices  []string `parquet:"choices,list"`
+	Answer   int64    `parquet:"answer"`
+	Labels   []string `parquet:"labels,list"`
+	Fields   string   `parquet:"fields"` // JSON text; "" when the example has none
 }
 
-func recordOf(ex Example) record {
-	return record{ID: ex.ID, Subject: ex.Subject, Question: ex.Question, Choices: ex.Choices, Answer: int64(ex.Answer), Labels: ex.Labels}
+// jsonRecord is the written shape of an Example, for JSONL.
+type jsonRecord struct {
+	ID       string          `json:"id"`
+	Subject  string          `json:"subject"`
+	Question string          `json:"question"`
+	Choices  []string        `json:"choices"`
+	Answer   int64           `json:"answer"`
+	Labels   []string        `json:"labels"`
+	Fields   json.RawMessage `json:"fields,omitempty"`
+}
+
+func recordOf(ex Example) (record, error) {
+	labels := ex.Labels
+	if labels == nil {
+		labels = letters(len(ex.Choices))
+	}
+	rec := record{ID: ex.ID, Subject: ex.Subject, Question: ex.Question, Choices: ex.Choices, Answer: int64(ex.Answer), Labels: labels}
+	if ex.Fields != nil {
+		b, err := appendFieldsJSON(nil, ex.Fields)
+		if err != nil {
+			return rec, fmt.Errorf("%s: %v", ex.Source, err)
+		}
+		rec.Fields = string(b)
+	}
+	return rec, nil
 }
 
 func newEncoder(w io.Writer) *json.Encoder {
@@ -80,7 +106,17 @@ type jsonlWriter struct {
 	enc *json.Encoder
 }
 
-func (w *jsonlWriter) Write(ex Example) error { return w.enc.Encode(recordOf(ex)) }
+func (w *jsonlWriter) Write(ex Example) error {
+	rec, err := recordOf(ex)
+	if err != nil {
+		return err
+	}
+	jr := jsonRecord{ID: rec.ID, Subject: rec.Subject, Question: rec.Question, Choices: rec.Choices, Answer: rec.Answer, Labels: rec.Labels}
+	if rec.Fields != "" {
+		jr.Fields = json.RawMessage(rec.Fields)
+	}
+	return w.enc.Encode(jr)
+}
 
 func (w *jsonlWriter) Close() error {
 	err := w.bw.Flush()
@@ -102,9 +138,23 @@ type csvWriter struct {
 }
 
 func (w *csvWriter) Write(ex Example) error {
-	ch, _ := json.Marshal(ex.Choices)
-	lb, _ := json.Marshal(ex.Labels)
-	return w.cw.Write([]string{ex.ID, ex.Subject, ex.Question, string(ch), strconv.Itoa(ex.Answer), string(lb)})
+	rec, err := recordOf(ex)
+	if err != nil {
+		return err
+	}
+	return w.cw.Write([]string{rec.ID, rec.Subject, rec.Question, jsonList(rec.Choices), strconv.FormatInt(rec.Answer, 10), jsonList(rec.Labels), rec.Fields})
+}
+
+// jsonList writes a list of strings as a JSON array for a CSV cell.
+func jsonList(items []string) string {
+	buf := []byte{'['}
+	for i, s := range items {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, s)
+	}
+	return string(append(buf, ']'))
 }
 
 func (w *csvWriter) Close() error {
@@ -134,7 +184,11 @@ func newParquetWriter(f *os.File) *parquetWriter {
 }
 
 func (w *parquetWriter) Write(ex Example) error {
-	w.buf = append(w.buf, recordOf(ex))
+	rec, err := recordOf(ex)
+	if err != nil {
+		return err
+	}
+	w.buf = append(w.buf, rec)
 	if len(w.buf) >= parquetRowGroup {
 		return w.flush()
 	}
@@ -163,23 +217,31 @@ func (w *parquetWriter) Close() error {
 	return err
 }
 
+// ConvertResult is what Convert did.
+type ConvertResult struct {
+	Written int
+	// Skipped are the bad records left out under the Skip policy.
+	Skipped []*RecordError
+}
+
 // Convert copies the examples of in to out, in the format of out's
-// extension, and returns how many it wrote.
-func Convert(ctx context.Context, in []string, out string, opts Options) (n int, err error) {
+// extension. Under Skip, bad records are left out and listed in the
+// result; if every record is bad, nothing is written and it is an error.
+func Convert(ctx context.Context, in []string, out string, opts Options) (res ConvertResult, err error) {
+	if fm, ok := formatOf(out); !ok || fm == formatJSON {
+		return res, fmt.Errorf("datasets: %s: can write .jsonl, .jsonl.gz, .csv or .parquet", out)
+	}
 	r, err := Open(ctx, in, opts)
 	if err != nil {
-		return 0, err
+		return res, err
 	}
 	defer r.Close()
 	// Write beside the target and rename at the end, so a failed conversion
 	// never leaves a file that looks complete (or clobbers a good one).
 	tmp := filepath.Join(filepath.Dir(out), ".partial-"+filepath.Base(out))
-	if fm, ok := formatOf(out); !ok || fm == formatJSON {
-		return 0, fmt.Errorf("datasets: %s: can write .jsonl, .jsonl.gz, .csv or .parquet", out)
-	}
 	w, err := Create(tmp)
 	if err != nil {
-		return 0, err
+		return res, err
 	}
 	defer func() {
 		if err != nil {
@@ -193,19 +255,25 @@ func Convert(ctx context.Context, in []string, out string, opts Options) (n int,
 		}
 		if err != nil {
 			w.Close()
-			return n, err
+			res.Skipped = r.Skipped()
+			return res, err
 		}
 		if err := w.Write(ex); err != nil {
 			w.Close()
-			return n, fmt.Errorf("datasets: write %s: %w", out, err)
+			return res, fmt.Errorf("datasets: write %s: %w", out, err)
 		}
-		n++
+		res.Written++
+	}
+	res.Skipped = r.Skipped()
+	if res.Written == 0 {
+		w.Close()
+		return res, fmt.Errorf("datasets: %s: no valid records to write (%d invalid skipped)", out, len(res.Skipped))
 	}
 	if err := w.Close(); err != nil {
-		return n, fmt.Errorf("datasets: write %s: %w", out, err)
+		return res, fmt.Errorf("datasets: write %s: %w", out, err)
 	}
 	if err := os.Rename(tmp, out); err != nil {
-		return n, fmt.Errorf("datasets: %w", err)
+		return res, fmt.Errorf("datasets: %w", err)
 	}
-	return n, nil
+	return res, nil
 }

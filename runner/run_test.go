@@ -447,8 +447,10 @@ func TestRateLimitSpacesRequests(t *testing.T) {
 }
 
 // With the endpoint client itself, --rate paces every attempt, retries
-// included: a server that fails a third of the requests with 503 takes at
-// least (attempts-1)/rate to serve the run.
+// included: a server that fails 30% of the requests with 503 takes about
+// (attempts-1)/rate to serve the run. The bound leaves out 15% for the
+// preflight calls, which go before the limiter; pacing calls but not
+// retries comes in about 30% under it.
 func TestRateLimitPacesRetries(t *testing.T) {
 	s := startSim(t, func(c *simulator.Config) { c.Faults.Rate503 = 0.3 })
 	c, err := endpoint.New(endpoint.Options{BaseURL: s.client.BaseURL(), Concurrency: 16,
@@ -467,7 +469,7 @@ func TestRateLimitPacesRetries(t *testing.T) {
 	if attempts <= 12+25 {
 		t.Fatalf("%d requests: the faults did not strike", attempts)
 	}
-	if min := time.Duration(attempts-1) * time.Second / 100; elapsed < min {
+	if min := time.Duration(attempts-1) * time.Second / 100 * 85 / 100; elapsed < min {
 		t.Fatalf("%d attempts at --rate 100 took %v, less than %v: retries were not paced", attempts, elapsed, min)
 	}
 }

@@ -46,7 +46,7 @@ func TestMMLUPromptMatchesDocumentedTemplate(t *testing.T) {
 	p := mmluPrompt()
 	for _, shots := range []int{0, 5} {
 		for _, ex := range exs {
-			sh := fs.For(ex.Subject, shots, ex.ID)
+			sh := fs.ForExample(&ex, shots)
 			got, err := p.Context(&ex, sh, func(s *datasets.Example) string { return labelOf(s, s.Answer) })
 			if err != nil {
 				t.Fatal(err)
@@ -62,7 +62,7 @@ func TestMMLUPromptMatchesDocumentedTemplate(t *testing.T) {
 // the template (or to the sample data) is seen in review.
 func TestMMLUPromptGolden(t *testing.T) {
 	ex := readExamples(t, sampleTest, 1)[0]
-	sh := fewShot(t).For(ex.Subject, 5, ex.ID)
+	sh := fewShot(t).ForExample(&ex, 5)
 	got, err := mmluPrompt().Context(&ex, sh, func(s *datasets.Example) string { return labelOf(s, s.Answer) })
 	if err != nil {
 		t.Fatal(err)

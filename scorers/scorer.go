@@ -180,7 +180,7 @@ func argmax(v []float64, norm []int) int {
 func (s *Scorer) context(ex *datasets.Example, target func(*datasets.Example) string) (string, error) {
 	var shots []datasets.Example
 	if s.opts.Shots > 0 {
-		shots = s.opts.FewShot.For(ex.Subject, s.opts.Shots, ex.ID)
+		shots = s.opts.FewShot.ForExample(ex, s.opts.Shots)
 		if len(shots) < s.opts.Shots {
 			return "", fmt.Errorf("only %d few-shot examples for subject %q, %d requested", len(shots), ex.Subject, s.opts.Shots)
 		}
