@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/evalbench/evalbench/datasets"
 	"github.com/evalbench/evalbench/endpoint"
 	"github.com/evalbench/evalbench/loadgen"
 	"github.com/evalbench/evalbench/reports"
@@ -28,7 +29,7 @@ func loadCommand(e env) *cli.Command {
 		&cli.StringFlag{Name: "profile", Value: "concurrency", Usage: "concurrency (closed loop: N in flight), rate (open loop: arrivals per second) or sweep (find the saturation knee)"},
 		&cli.StringFlag{Name: "concurrency", DefaultText: "1,4,16,64", Usage: "closed-loop levels `N,N,...`, one step each"},
 		&cli.StringFlag{Name: "rate", Usage: "open-loop arrival rates `R,R,...` in requests per second, one step each"},
-		&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival schedule of rate steps: constant, poisson or gamma"},
+		&cli.StringFlag{Name: "arrival", Value: "constant", Usage: "arrival schedule of rate steps: constant (evenly spaced), poisson or gamma"},
 		&cli.Float64Flag{Name: "burstiness", DefaultText: "1", Usage: "gamma shape `B` (vLLM's convention): 1 is Poisson, below 1 burstier, above 1 smoother"},
 		&cli.IntFlag{Name: "max-concurrency", DefaultText: "no cap; 256 for the sweep", Usage: "cap `N` on requests in flight in rate steps (the wait counts as client queue time); for the sweep, the saturation step's concurrency"},
 		&cli.DurationFlag{Name: "duration", DefaultText: "30s", Usage: "measurement window of each step"},
@@ -138,8 +139,11 @@ func loadOptions(c *cli.Context) (loadgen.Options, int, error) {
 		if o.Rates, err = parseRates(c.String("rate")); err != nil {
 			return o, 0, err
 		}
-		if o.Profile != loadgen.ProfileRate {
-			return o, 0, usagef("--rate needs --profile rate (the sweep picks its own rates)")
+		switch o.Profile {
+		case loadgen.ProfileSweep:
+			return o, 0, usagef("--rate is not for --profile sweep: the sweep picks its own rates")
+		case loadgen.ProfileConcurrency:
+			return o, 0, usagef("--rate needs --profile rate (the concurrency profile keeps --concurrency requests in flight)")
 		}
 	}
 	if o.Profile == loadgen.ProfileRate && len(o.Rates) == 0 {
@@ -148,6 +152,9 @@ func loadOptions(c *cli.Context) (loadgen.Options, int, error) {
 	o.Arrival = loadgen.Arrival(c.String("arrival"))
 	if !slices.Contains(loadgen.Arrivals, o.Arrival) {
 		return o, 0, usagef("--arrival %q: want constant, poisson or gamma", o.Arrival)
+	}
+	if c.IsSet("arrival") && o.Profile == loadgen.ProfileConcurrency {
+		return o, 0, usagef("--arrival shapes open-loop arrivals: it needs --profile rate or sweep")
 	}
 	if c.IsSet("burstiness") {
 		o.Burstiness = c.Float64("burstiness")
@@ -201,6 +208,13 @@ func loadOptions(c *cli.Context) (loadgen.Options, int, error) {
 		if o.DataOptions, err = dataOptions(c.String("layout"), fields, c.String("on-invalid")); err != nil {
 			return o, 0, err
 		}
+		// A path that names nothing is a mistake in the command, found
+		// before anything starts, as a missing --prompts file is.
+		r, err := datasets.Open(c.Context, o.Dataset, o.DataOptions)
+		if err != nil {
+			return o, 0, usagef("--dataset: %v", err)
+		}
+		r.Close()
 	}
 	if o.PromptsFile = c.String("prompts"); o.PromptsFile != "" {
 		sources++

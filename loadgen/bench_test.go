@@ -76,7 +76,8 @@ func BenchmarkRequest(b *testing.B) {
 			}
 			g := &runState{opts: o, client: c, work: context.Background(), streamOpts: &endpoint.StreamOptions{IncludeUsage: true},
 				outTokens: endpoint.Ptr(tokens), log: results.NewLoadRequestWriter(io.Discard)}
-			src, _, err := openSource(context.Background(), c, &o)
+			g.opts = o
+			src, _, err := g.openSource(context.Background())
 			if err != nil {
 				b.Fatal(err)
 			}

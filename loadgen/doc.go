@@ -25,10 +25,10 @@
 // fix: a warm-up request that ends inside the window is not measured).
 // The cool-down keeps the load on while the last measured requests finish;
 // once they have, requests still running from the cool-down are cancelled
-// and logged as cancelled. Throughput counts events inside the window:
-// successful completions, output tokens as they arrived (a request's
-// usage count spread over its streamed tokens), and prompt tokens at the
-// first token.
+// and logged as cancelled. Throughput counts what successful requests did
+// inside the window: completions (at their last token), output tokens as
+// they arrived (a request's usage count spread over its streamed tokens),
+// and prompt tokens at the first token.
 //
 // # Metrics
 //
@@ -62,12 +62,16 @@
 //
 // Goodput under an SLO: a request is good iff it succeeded and every
 // objective holds (TTFT and E2E from the intended time); goodput is the
-// step's requests/s times the good fraction of its measured requests.
+// step's requests/s times the share of its measured successes that were
+// good (errors are already out of requests/s), and a step meets the SLOs
+// when the good fraction of all its measured requests (errors count as
+// not good) reaches the attainment target.
 //
 // # The client's own cost
 //
 // Each step records the process's CPU time (getrusage) per wall second and
-// the dispatch lag; load.json warns when the client used more than 80% of
-// a core or its dispatch lag p99 exceeded 5 ms, so a saturated client is
-// not mistaken for a slow server.
+// its lags; load.json warns when the client used more than 80% of a core
+// or its schedule lag p99 exceeded 5 ms (its dispatch lag under
+// MaxConcurrency, where the schedule lag also holds the wait for a slot),
+// so a saturated client is not mistaken for a slow server.
 package loadgen

@@ -74,7 +74,8 @@ type Options struct {
 	// Rates lists the open-loop arrival rates, requests per second
 	// (ProfileRate).
 	Rates []float64
-	// Arrival shapes open-loop schedules (default Poisson); Burstiness is
+	// Arrival shapes open-loop schedules (default Constant: evenly spaced);
+	// Burstiness is
 	// the gamma shape (default 1).
 	Arrival    Arrival
 	Burstiness float64
@@ -173,7 +174,7 @@ func (o *Options) Check() error {
 		bad("profile %q: want concurrency, rate or sweep", o.Profile)
 	}
 	if o.Arrival == "" {
-		o.Arrival = Poisson
+		o.Arrival = Constant
 	}
 	if !slices.Contains(Arrivals, o.Arrival) {
 		bad("arrival %q: want constant, poisson or gamma", o.Arrival)

@@ -219,12 +219,34 @@ type promptsFile struct {
 	memo memo
 }
 
-func openPromptsFile(path string, chat bool) (*promptsFile, error) {
+// openPromptsFile opens path after reading it through once: a bad line is
+// an error before the first request, not a step cut short at its line.
+// The pass streams, so a file of any size costs no memory.
+func openPromptsFile(ctx context.Context, path string, chat bool) (*promptsFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: prompts: %w", err)
 	}
-	return &promptsFile{path: path, f: f, r: bufio.NewReaderSize(f, 64<<10), chat: chat}, nil
+	s := &promptsFile{path: path, f: f, r: bufio.NewReaderSize(f, 64<<10), chat: chat}
+	s.memo.off = true // the check pass must not fill the memo
+	for n := 0; ; n++ {
+		if _, err := s.read(ctx); err != nil {
+			if err == io.EOF && n > 0 {
+				break
+			}
+			f.Close()
+			if err == io.EOF {
+				return nil, fmt.Errorf("loadgen: %s has no prompts", path)
+			}
+			return nil, err
+		}
+	}
+	if err := s.rewind(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.memo = memo{}
+	return s, nil
 }
 
 type promptLine struct {
@@ -236,25 +258,43 @@ func (s *promptsFile) next(ctx context.Context) (Prompt, error) {
 	if p, ok := s.memo.next(); ok {
 		return p, nil
 	}
+	for range 2 {
+		p, err := s.read(ctx)
+		if err != io.EOF {
+			return p, err
+		}
+		if s.n == 0 {
+			return Prompt{}, fmt.Errorf("loadgen: %s has no prompts", s.path)
+		}
+		if s.memo.complete() {
+			p, _ := s.memo.next()
+			return p, nil
+		}
+		if err := s.rewind(); err != nil {
+			return Prompt{}, err
+		}
+	}
+	return Prompt{}, fmt.Errorf("loadgen: %s has no prompts", s.path)
+}
+
+func (s *promptsFile) rewind() error {
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("loadgen: %s: %w", s.path, err)
+	}
+	s.r.Reset(s.f)
+	s.line, s.n = 0, 0
+	return nil
+}
+
+// read returns the file's next prompt, or io.EOF at its end.
+func (s *promptsFile) read(ctx context.Context) (Prompt, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return Prompt{}, err
 		}
 		b, err := s.r.ReadBytes('\n')
 		if len(b) == 0 && err == io.EOF {
-			if s.n == 0 {
-				return Prompt{}, fmt.Errorf("loadgen: %s has no prompts", s.path)
-			}
-			if s.memo.complete() {
-				p, _ := s.memo.next()
-				return p, nil
-			}
-			if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-				return Prompt{}, fmt.Errorf("loadgen: %s: %w", s.path, err)
-			}
-			s.r.Reset(s.f)
-			s.line, s.n = 0, 0
-			continue
+			return Prompt{}, io.EOF
 		}
 		if err != nil && err != io.EOF {
 			return Prompt{}, fmt.Errorf("loadgen: %s:%d: %w", s.path, s.line+1, err)

@@ -63,7 +63,7 @@ func TestDatasetSourceCycles(t *testing.T) {
 func TestPromptsFile(t *testing.T) {
 	ctx := context.Background()
 	read := func(path string, chat bool, n int) ([]Prompt, error) {
-		s, err := openPromptsFile(path, chat)
+		s, err := openPromptsFile(context.Background(), path, chat)
 		if err != nil {
 			return nil, err
 		}
@@ -106,6 +106,9 @@ func TestPromptsFile(t *testing.T) {
 		{"role", "{\"messages\": [{\"content\": \"x\"}]}\n", true, `:1: field "messages[0].role": missing`},
 		{"empty", "\n\n", false, `has no prompts`},
 		{"array", "[1]\n", false, `:1: not a JSON object`},
+		// Found when the file is opened, before any request: only 3 of
+		// its prompts are read here.
+		{"late", strings.Repeat("{\"prompt\": \"fine\"}\n", 9) + "{\"prompt\": \n", false, `:10: invalid JSON`},
 	} {
 		path := filepath.Join(dir, c.name+".jsonl")
 		if err := os.WriteFile(path, []byte(c.body), 0o644); err != nil {
@@ -247,7 +250,24 @@ func TestOptionsCheck(t *testing.T) {
 	if err := o.Check(); err != nil {
 		t.Fatal(err)
 	}
-	if o.Duration != DefaultDuration || o.Warmup != DefaultWarmup || o.InputTokens != DefaultInputTokens || len(o.Concurrency) != 4 || o.Arrival != Poisson {
+	if o.Duration != DefaultDuration || o.Warmup != DefaultWarmup || o.InputTokens != DefaultInputTokens || len(o.Concurrency) != 4 || o.Arrival != Constant {
 		t.Errorf("defaults %+v", o)
+	}
+}
+
+// Synthetic chat prompts are what the model sees: their text is shortened
+// by what the server's chat template adds, measured with one request, so
+// usage.prompt_tokens lands on the target.
+func TestSyntheticChatPromptsCountTheTemplate(t *testing.T) {
+	_, c := startSim(t, simConfig(0, 0), 4)
+	var log bytes.Buffer
+	rep := mustRun(t, c, quick(Options{API: APIChat, InputTokens: 64, SyntheticPool: 3, Concurrency: []int{2}, Requests: 6, RequestLog: &log}))
+	if n := rep.Config.Source.TemplateTokens; n <= 0 {
+		t.Fatalf("template tokens %d: the chat template was not measured (notes %q)", n, rep.Notes)
+	}
+	for _, q := range readLog(t, &log) {
+		if q.Status == results.LoadOK && (q.InputTokens < 63 || q.InputTokens > 65) {
+			t.Errorf("request %d: %d prompt tokens, want 64 ± 1", q.Seq, q.InputTokens)
+		}
 	}
 }

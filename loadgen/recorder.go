@@ -151,15 +151,21 @@ func (r *recorder) add(o *outcome) {
 	case results.PhaseCooldown:
 		r.counts.Cooldown++
 	}
-	// Throughput counts what happened inside the window, whoever started it.
-	if o.streamTokens > 0 && o.winTokens > 0 {
-		r.winOut += float64(out) * float64(o.winTokens) / float64(o.streamTokens)
-	}
-	if !o.first.IsZero() && inWin(o.first) {
-		r.winPrompt += float64(input)
-	}
-	if ok && inWin(o.end) {
-		r.counts.CompletedInWindow++
+	// Throughput counts what successful requests did inside the window,
+	// whoever started them (vLLM's and GuideLLM's convention: a failed or
+	// cut request's tokens are not throughput). A completion is its last
+	// token, not the end of the exchange: draining the body afterwards is
+	// not the server's work.
+	if ok {
+		if o.winTokens > 0 {
+			r.winOut += float64(out) * float64(o.winTokens) / float64(o.streamTokens)
+		}
+		if inWin(o.first) {
+			r.winPrompt += float64(input)
+		}
+		if inWin(o.last) {
+			r.counts.CompletedInWindow++
+		}
 	}
 	if o.measured {
 		switch {
@@ -288,8 +294,13 @@ func (r *recorder) summary(s *results.LoadStep, window time.Duration, attainment
 		g := &results.LoadGoodput{Good: r.good, GoodFraction: results.NaN(), RequestsPerSec: results.NaN()}
 		if n := r.counts.OK + r.counts.Errors; n > 0 {
 			g.GoodFraction = results.Float(float64(r.good) / float64(n))
-			if t.RequestsPerSec.Valid() {
-				g.RequestsPerSec = t.RequestsPerSec * g.GoodFraction
+			// Throughput counts completions inside the window, whoever
+			// started them; which of them are good is judged on the
+			// measured requests. Errors are already out of the throughput,
+			// so the share applied is of the successes (good/OK): applying
+			// GoodFraction would count each error twice.
+			if r.counts.OK > 0 && t.RequestsPerSec.Valid() {
+				g.RequestsPerSec = t.RequestsPerSec * results.Float(float64(r.good)/float64(r.counts.OK))
 			}
 			g.Met = float64(g.GoodFraction) >= attainment
 		}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/evalbench/evalbench/endpoint"
@@ -43,6 +45,47 @@ type runState struct {
 	outTokens  *int
 	streamOpts *endpoint.StreamOptions
 	tools      []endpoint.Tool
+
+	health health
+}
+
+// AbortAfter is how many requests may fail, before any succeeds, until the
+// run stops: a wrong URL, model or token fails every request, and
+// measuring that for every step would only hammer the server.
+const AbortAfter = 20
+
+// health stops a run whose every request fails from the start.
+type health struct {
+	mu       sync.Mutex
+	anyOK    bool
+	failures int
+	first    error
+}
+
+func (h *health) ok() {
+	h.mu.Lock()
+	h.anyOK = true
+	h.mu.Unlock()
+}
+
+// failed counts a failure and returns the run's error once AbortAfter of
+// them came before any success.
+func (h *health) failed(err error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.anyOK {
+		return nil
+	}
+	if h.first == nil {
+		h.first = err
+		if err == nil {
+			h.first = errors.New("the stream ended without any token")
+		}
+	}
+	if h.failures++; h.failures == AbortAfter {
+		return fmt.Errorf("loadgen: the first %d requests all failed, so the run stopped; the first error: %w", AbortAfter, h.first)
+	}
+	return nil
 }
 
 // request is p's encoded request, encoded once per prompt.
@@ -103,11 +146,14 @@ func Run(ctx context.Context, client Client, opts Options) (*results.LoadReport,
 	if opts.OutputTokens > 0 {
 		g.outTokens = endpoint.Ptr(opts.OutputTokens)
 	}
-	src, distinct, err := openSource(ctx, client, &opts)
+	src, pool, err := g.openSource(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep.Config.Source.Distinct = distinct
+	rep.Config.Source.Distinct, rep.Config.Source.TemplateTokens = pool.distinct, pool.template
+	if pool.noTemplate != "" {
+		rep.Notes = append(rep.Notes, pool.noTemplate)
+	}
 	g.prompts = newPrompts(src)
 	defer g.prompts.close()
 	if opts.RequestLog != nil {
@@ -141,6 +187,10 @@ func Run(ctx context.Context, client Client, opts Options) (*results.LoadReport,
 	}
 	if runErr != nil {
 		rep.Status = results.LoadPartial
+		rep.Stopped = "interrupted"
+		if !errors.Is(runErr, ErrInterrupted) {
+			rep.Stopped = runErr.Error()
+		}
 	}
 	rep.Finished = time.Now()
 	rep.WallSeconds = rep.Finished.Sub(rep.Started).Seconds()
@@ -167,29 +217,100 @@ func (g *runState) step(ctx context.Context, rep *results.LoadReport, plan stepP
 	return nil
 }
 
-// openSource opens the prompt source the options name; distinct is the
-// number of distinct synthetic prompts (0 for files).
-func openSource(ctx context.Context, client Client, o *Options) (source, int, error) {
+// poolInfo describes a synthetic pool: its distinct prompts, and the
+// tokens the chat template adds to each (chat only), or why that is not
+// known.
+type poolInfo struct {
+	distinct, template int
+	noTemplate         string
+}
+
+// openSource opens the prompt source the options name.
+func (g *runState) openSource(ctx context.Context) (source, poolInfo, error) {
+	o := &g.opts
 	chat := o.API == APIChat
 	switch {
 	case len(o.Dataset) > 0:
 		s, err := openDataset(ctx, o.Dataset, o.DataOptions, chat)
-		return s, 0, err
+		return s, poolInfo{}, err
 	case o.PromptsFile != "":
-		s, err := openPromptsFile(o.PromptsFile, chat)
-		return s, 0, err
+		s, err := openPromptsFile(ctx, o.PromptsFile, chat)
+		return s, poolInfo{}, err
 	}
 	if !o.Quiet && o.Log != nil {
 		fmt.Fprintf(o.Log, "load: calibrating %d synthetic prompts of %d tokens with the tokenize endpoint\n", o.SyntheticPool, o.InputTokens)
 	}
-	pool, err := syntheticPool(ctx, client, o.Model, o.InputTokens, o.SyntheticPool, o.Seed, chat)
+	var info poolInfo
+	target := o.InputTokens
+	if chat {
+		// The tokenize endpoint sees the text; the model sees it inside
+		// the chat template (roles, special tokens, tool definitions).
+		// One short chat request measures what the template adds, and the
+		// text is made that much shorter.
+		n, err := g.templateTokens(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil, info, ErrInterrupted
+		case err != nil:
+			info.noTemplate = fmt.Sprintf("Synthetic chat prompts: %v; their text has %d tokens, the chat template's are on top.", err, target)
+		case n >= target:
+			return nil, info, fmt.Errorf("loadgen: input-tokens %d: the chat template alone is %d tokens", target, n)
+		default:
+			info.template, target = n, target-n
+		}
+	}
+	pool, err := syntheticPool(ctx, g.client, o.Model, target, o.SyntheticPool, o.Seed, chat)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, 0, ErrInterrupted
+			return nil, info, ErrInterrupted
 		}
-		return nil, 0, err
+		return nil, info, err
 	}
-	return &poolSource{pool: pool}, len(pool), nil
+	for i := range pool {
+		pool[i].InputTokens += info.template
+	}
+	info.distinct = len(pool)
+	return &poolSource{pool: pool}, info, nil
+}
+
+// templateTokens is the number of prompt tokens a one-message chat request
+// has beyond its text's own: usage.prompt_tokens of a one-token reply less
+// the text's tokens from the tokenize endpoint.
+func (g *runState) templateTokens(ctx context.Context) (int, error) {
+	const probe = "Hello there"
+	ids, _, err := g.client.Tokenize(ctx, g.opts.Model, probe)
+	if err != nil {
+		return 0, fmt.Errorf("loadgen: measuring the chat template: %w", err)
+	}
+	req, err := endpoint.EncodeChatStream(&endpoint.ChatRequest{Model: g.opts.Model, Messages: []endpoint.Message{{Role: "user", Content: probe}},
+		MaxTokens: endpoint.Ptr(1), Tools: g.tools, StreamOptions: g.streamOpts})
+	if err != nil {
+		return 0, err
+	}
+	s, _, err := g.client.SendStream(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("loadgen: measuring the chat template: %w", err)
+	}
+	defer s.Close()
+	prompt := -1
+	for {
+		ch, err := s.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("loadgen: measuring the chat template: %w", err)
+		}
+		if ch.Usage != nil && ch.Usage.PromptTokens > 0 {
+			prompt = ch.Usage.PromptTokens
+		}
+	}
+	if prompt < 0 {
+		return 0, errors.New("the server's reply had no usage, so the chat template's length is not known")
+	}
+	// The text's count from tokenize includes the special tokens tokenize
+	// adds (BOS); the template holds those too, so they are not counted twice.
+	return max(prompt-len(ids), 0), nil
 }
 
 func configOf(o *Options) results.LoadConfig {
@@ -242,23 +363,40 @@ func stepWarnings(o *Options, s *results.LoadStep) []string {
 		}
 		w = append(w, msg)
 	}
-	if p := s.Latency.DispatchLag.P99; p.Valid() && float64(p) > WarnLagP99MS {
-		w = append(w, fmt.Sprintf("%s: dispatch lag p99 %.1f ms exceeds %.0f ms: the client fell behind its schedule", where, float64(p), WarnLagP99MS))
+	// Schedule lag is the client's lateness, but under --max-concurrency it
+	// also holds the wait for a slot, which is the load's doing, not the
+	// client's: there the dispatch lag (the lag before that wait) is what
+	// tells a client that cannot keep up.
+	lag, what := s.Latency.ScheduleLag.P99, "schedule lag"
+	if s.MaxConcurrency > 0 {
+		lag, what = s.Latency.DispatchLag.P99, "dispatch lag"
+	}
+	if lag.Valid() && float64(lag) > WarnLagP99MS {
+		w = append(w, fmt.Sprintf("%s: %s p99 %.1f ms exceeds %.0f ms: the client fell behind its schedule, so latencies may include its own delays", where, what, float64(lag), WarnLagP99MS))
 	}
 	if s.Kind == "rate" && s.MaxConcurrency == 0 {
 		if sr := s.Throughput.SendRate; sr.Valid() && s.Requests.Sent > 100 && float64(sr) < 0.95*s.Rate && s.Status == results.LoadComplete && o.Arrival == Constant {
 			w = append(w, fmt.Sprintf("%s: requests were sent at %.1f/s, below the %.1f/s asked for", where, float64(sr), s.Rate))
 		}
 	}
-	if e2e := s.Latency.E2E.FromIntended.P50; e2e.Valid() && s.Requests.Measured > 0 && s.WindowStart*1000 < float64(e2e) {
-		w = append(w, fmt.Sprintf("%s: the warm-up (%.3gs) is shorter than the median E2E latency (%.3gs): completions lag the window's start, so its throughput is underestimated by about E2E/window (%.0f%%)",
-			where, s.WindowStart, float64(e2e)/1000, 100*float64(e2e)/1000/max(s.WindowSeconds, 1e-9)))
+	if e2e := s.Latency.E2E.FromIntended.P50; e2e.Valid() && s.Requests.Measured > 0 && s.WindowStart*1000 < float64(e2e) &&
+		float64(e2e)/1000 > 0.1*s.WindowSeconds {
+		sec, share := float64(e2e)/1000, float64(e2e)/1000/max(s.WindowSeconds, 1e-9)
+		effect := fmt.Sprintf("its throughput is underestimated by about E2E/window (%.0f%%)", 100*share)
+		if share >= 1 {
+			effect = "the window ends before a request started in it can finish, so its throughput means little"
+		}
+		w = append(w, fmt.Sprintf("%s: the warm-up (%.3gs) is shorter than the median E2E latency (%.3gs): completions lag the window's start, so %s; lengthen --warmup and --duration",
+			where, s.WindowStart, sec, effect))
 	}
 	if n := s.Requests.UsageMismatch; n > 0 {
 		w = append(w, fmt.Sprintf("%s: usage.completion_tokens differs from the tokens counted in the stream in %d requests (usage is used)", where, n))
 	}
 	if n := s.Requests.UsageMissing; n > 0 {
 		w = append(w, fmt.Sprintf("%s: %d requests had no usage chunk; their output tokens were counted from the stream", where, n))
+	}
+	if c := s.Requests; c.OK == 0 && c.Errors > 0 {
+		w = append(w, fmt.Sprintf("%s: every measured request failed (%d errors): its latency figures are empty", where, c.Errors))
 	}
 	if s.Requests.Measured == 0 && s.Status == results.LoadComplete {
 		w = append(w, fmt.Sprintf("%s: no request started inside the measurement window", where))
@@ -269,7 +407,7 @@ func stepWarnings(o *Options, s *results.LoadStep) []string {
 func notes(o *Options) []string {
 	n := []string{
 		"Requests count in a step's latency figures iff their intended start time falls in its measurement window; warm-up and cool-down requests are excluded.",
-		"Throughput counts the events inside the window: completions, and output tokens as they arrived (prompt tokens when the first token arrived).",
+		"Throughput counts what successful requests did inside the window: completions (their last token), and output tokens as they arrived (prompt tokens when the first token arrived).",
 		"Latencies are over successful measured requests; errors are counted apart. Each request made one attempt (no retries).",
 	}
 	if o.SLO.Set() {
@@ -295,13 +433,13 @@ func Definitions() map[string]string {
 		"dispatch_lag_ms":     "how late the client started a request (open loop) or turned around to the next (closed loop)",
 		"client_queue_ms":     "wait for a --max-concurrency slot",
 		"output_tokens":       "usage.completion_tokens, or the tokens counted in the stream when the reply had no usage",
-		"requests_per_s":      "successful completions inside the measurement window / window length",
-		"output_tokens_per_s": "output tokens that arrived inside the window / window length",
-		"total_tokens_per_s":  "output tokens plus the prompt tokens of requests whose first token arrived inside the window, per second",
+		"requests_per_s":      "successful completions (their last token) inside the measurement window / window length",
+		"output_tokens_per_s": "output tokens of successful requests that arrived inside the window / window length",
+		"total_tokens_per_s":  "output tokens plus the prompt tokens of successful requests whose first token arrived inside the window, per second",
 		"offered_per_s":       "requests whose intended start is inside the window / window length",
 		"send_rate":           "(requests sent − 1) / (last send − first send), over the whole step",
 		"achieved_ratio":      "requests_per_s / offered_per_s",
-		"goodput":             "requests_per_s × the fraction of measured requests that succeeded and met every SLO",
+		"goodput":             "requests_per_s × (good / ok): the successful completions' rate times the share of the measured successes that met every SLO",
 		"cpu_cores":           "the process's user+system CPU time over the step / the step's wall time",
 	}
 }

@@ -142,29 +142,39 @@ func (st *step) stopDispatch() {
 	}
 }
 
-// interrupt ends dispatch early: the window ends now if it has not yet.
+// interrupt ends dispatch early.
 func (st *step) interrupt() {
 	if st.interrupted.Swap(true) {
 		return
 	}
+	st.endWindow()
+	st.stopDispatch()
+}
+
+// endWindow ends the measurement window now if it has not ended yet, so a
+// step cut short is measured over the time it ran, not the time planned.
+func (st *step) endWindow() {
 	now := int64(time.Since(st.t0))
 	for {
 		w := st.w1.Load()
 		if (w >= 0 && w <= now) || st.w1.CompareAndSwap(w, max(now, int64(st.w0))) {
-			break
+			return
 		}
 	}
-	st.stopDispatch()
 }
 
 // fail stops the step for an error that is not a request's (prompts that
-// cannot be read).
+// cannot be read): it ends there, partial, with the error as its reason.
 func (st *step) fail(err error) {
 	st.fatalMu.Lock()
-	if st.fatal == nil {
+	first := st.fatal == nil
+	if first {
 		st.fatal = err
 	}
 	st.fatalMu.Unlock()
+	if first {
+		st.endWindow()
+	}
 	st.stopDispatch()
 	st.cancelWork()
 }
@@ -383,8 +393,15 @@ func (st *step) fire(seq int64, intended time.Time, phase string, measured bool)
 	}
 	st.rec.add(&o)
 	st.done.Add(1)
-	if o.err != nil && !o.cancelled {
+	switch {
+	case o.cancelled:
+	case o.err != nil || o.streamTokens == 0:
 		st.failed.Add(1)
+		if err := st.run.health.failed(o.err); err != nil {
+			st.fail(err)
+		}
+	default:
+		st.run.health.ok()
 	}
 }
 
@@ -512,8 +529,14 @@ func (st *step) execute(ctx context.Context) (*results.LoadStep, error) {
 		}
 		s.MaxConcurrency = st.plan.maxConc
 	}
-	if st.interrupted.Load() {
-		s.Status = results.LoadPartial
+	st.fatalMu.Lock()
+	err := st.fatal
+	st.fatalMu.Unlock()
+	switch {
+	case err != nil:
+		s.Status, s.Stopped = results.LoadPartial, err.Error()
+	case st.interrupted.Load():
+		s.Status, s.Stopped = results.LoadPartial, "interrupted"
 	}
 	w1 := st.windowEnd()
 	if w1 == math.MaxInt64 { // interrupted before the window closed
@@ -529,8 +552,5 @@ func (st *step) execute(ctx context.Context) (*results.LoadStep, error) {
 		s.Client.CPUSeconds = results.Float(c)
 		s.Client.Cores = float(c / wall.Seconds())
 	}
-	st.fatalMu.Lock()
-	err := st.fatal
-	st.fatalMu.Unlock()
 	return s, err
 }

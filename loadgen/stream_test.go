@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -256,11 +257,51 @@ func TestGoodput(t *testing.T) {
 		if float64(g.GoodFraction) != want || g.Good != int64(want*float64(s.Requests.OK+s.Requests.Errors)) {
 			t.Errorf("%s: good %d (%.3f), want fraction %.3f of %+v", tc.slo, g.Good, float64(g.GoodFraction), want, s.Requests)
 		}
-		if wantRate := float64(s.Throughput.RequestsPerSec) * want; float64(g.RequestsPerSec) != wantRate {
+		// Goodput counts good completions: with every success good it is
+		// the throughput, errors or not (they are already out of it).
+		wantRate := 0.0
+		if tc.allGood {
+			wantRate = float64(s.Throughput.RequestsPerSec)
+		}
+		if float64(g.RequestsPerSec) != wantRate || wantRate == 0 && tc.allGood {
 			t.Errorf("%s: goodput %v req/s, want %v", tc.slo, g.RequestsPerSec, wantRate)
 		}
 		if g.Met != (want >= 0.5) {
 			t.Errorf("%s: met %v with good fraction %v and attainment 0.5", tc.slo, g.Met, want)
 		}
+	}
+}
+
+// A run whose first requests all fail (a wrong URL, model or token) stops
+// after AbortAfter of them with the first error, the step partial with it
+// as its reason, instead of measuring failures at full speed.
+func TestAllFailingRunStops(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Error(w, `{"error":{"message":"no such model"}}`, http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := endpoint.New(endpoint.Options{BaseURL: srv.URL, Retry: endpoint.RetryPolicy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), c, quick(Options{Concurrency: []int{2, 4}, Duration: 5 * time.Second, PromptsFile: "testdata/prompts.jsonl"}))
+	if err == nil || !strings.Contains(err.Error(), "first 20 requests all failed") || !strings.Contains(err.Error(), "no such model") {
+		t.Fatalf("error %v", err)
+	}
+	if rep == nil || len(rep.Steps) != 1 || rep.Status != results.LoadPartial || rep.Steps[0].Status != results.LoadPartial ||
+		!strings.Contains(rep.Steps[0].Stopped, "all failed") || !strings.Contains(rep.Stopped, "all failed") {
+		t.Fatalf("report %+v", rep)
+	}
+	if s := rep.Steps[0]; s.WallSeconds > 2 || n.Load() > 30 {
+		t.Errorf("the step ran %.1fs and sent %d requests after the run was doomed", s.WallSeconds, n.Load())
+	}
+	found := false
+	for _, w := range rep.Warnings {
+		found = found || strings.Contains(w, "every measured request failed")
+	}
+	if !found {
+		t.Errorf("no warning that every request failed: %q", rep.Warnings)
 	}
 }

@@ -55,13 +55,14 @@ func (g *runState) sweep(ctx context.Context, rep *results.LoadReport) error {
 	for i, r := range sw.Rates {
 		err := g.step(ctx, rep, stepPlan{index: i + 1, kind: "rate", role: "rate", rate: r})
 		s := &rep.Steps[len(rep.Steps)-1]
-		ratio := s.Throughput.Achieved
-		sustainable := ratio.Valid() && float64(ratio) >= o.SaturationRatio
-		s.Sustainable = &sustainable
-		if err != nil {
+		if err != nil || s.Status != results.LoadComplete {
+			// A step cut short says nothing about what the server sustains.
 			sw.StoppedBy, sw.Reason = "interrupted", fmt.Sprintf("stopped during the rate %s/s step", fmtRate(r))
 			return err
 		}
+		ratio := s.Throughput.Achieved
+		sustainable := ratio.Valid() && float64(ratio) >= o.SaturationRatio
+		s.Sustainable = &sustainable
 		sloMet := !o.SLO.Set() || (s.Goodput != nil && s.Goodput.Met)
 		if sustainable && sloMet && (!sw.Knee.Valid() || s.Throughput.RequestsPerSec > sw.Knee) {
 			sw.Knee, sw.KneeRate, sw.KneeStep = s.Throughput.RequestsPerSec, results.Float(r), s.Index

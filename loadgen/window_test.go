@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,3 +237,39 @@ func TestSimulatorChunkTokens(t *testing.T) {
 }
 
 var _ = simulator.DefaultConfig
+
+// A dataset whose record 30 is bad stops the step there: partial, with the
+// record's place as its reason, and measured over the time it ran rather
+// than the window planned, so its rates stay true.
+func TestBadDatasetRecordEndsTheStep(t *testing.T) {
+	var b strings.Builder
+	for i := range 40 {
+		answer := "0"
+		if i == 29 {
+			answer = "7"
+		}
+		fmt.Fprintf(&b, `{"question":"q%d","choices":["a","b"],"answer":%s}`+"\n", i, answer)
+	}
+	path := filepath.Join(t.TempDir(), "d.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, c := startSim(t, simConfig(5*time.Millisecond, time.Millisecond), 1)
+	rep, err := Run(context.Background(), c, quick(Options{Concurrency: []int{1, 2}, Duration: 3 * time.Second, Dataset: []string{path}, OutputTokens: 2}))
+	if err == nil || !strings.Contains(err.Error(), "d.jsonl:30") {
+		t.Fatalf("error %v, want the bad record's place", err)
+	}
+	if len(rep.Steps) != 1 {
+		t.Fatalf("%d steps: the run went on after its prompts failed", len(rep.Steps))
+	}
+	s := rep.Steps[0]
+	if s.Status != results.LoadPartial || !strings.Contains(s.Stopped, "d.jsonl:30") || rep.Status != results.LoadPartial {
+		t.Errorf("step status %q stopped %q, run status %q", s.Status, s.Stopped, rep.Status)
+	}
+	if s.WindowSeconds >= 2 || s.Requests.OK < 20 {
+		t.Errorf("window %.2fs with %d requests: the window was not cut where the step ended", s.WindowSeconds, s.Requests.OK)
+	}
+	if want := float64(s.Requests.CompletedInWindow) / s.WindowSeconds; !within(s.Throughput.RequestsPerSec, want, 0.01) {
+		t.Errorf("requests/s %v, want %v over the window the step ran", s.Throughput.RequestsPerSec, want)
+	}
+}

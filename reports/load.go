@@ -285,7 +285,7 @@ func sweepLines(r *results.LoadReport) []string {
 func WriteLoadText(w io.Writer, r *results.LoadReport) error {
 	e := &errWriter{w: w}
 	if r.Status == results.LoadPartial {
-		e.printf("PARTIAL: the run was stopped before it ended; these are the figures measured so far.\n")
+		e.printf("PARTIAL: %s\n", loadPartialText(r))
 	}
 	tw := tabwriter.NewWriter(e.w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(cells []string) { fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t") }
@@ -413,12 +413,24 @@ func loadSections(r *results.LoadReport) []section {
 
 const loadPartialNote = "This run was stopped before it ended (status partial): the figures are what was measured until then."
 
+// loadPartialText is the banner of a partial run, with its reason.
+func loadPartialText(r *results.LoadReport) string {
+	if r.Stopped == "" {
+		return loadPartialNote
+	}
+	why := strings.Join(strings.Fields(r.Stopped), " ")
+	if len(why) > 300 {
+		why = strings.ToValidUTF8(why[:300], "") + "…"
+	}
+	return loadPartialNote + " Stopped: " + why + "."
+}
+
 // WriteLoadMarkdown writes load.md.
 func WriteLoadMarkdown(w io.Writer, r *results.LoadReport) error {
 	e := &errWriter{w: w}
 	e.printf("# evalbench load report\n\n")
 	if r.Status == results.LoadPartial {
-		e.printf("> **%s**\n\n", mdText(loadPartialNote))
+		e.printf("> **%s**\n\n", mdText(loadPartialText(r)))
 	}
 	for _, line := range loadSummary(r) {
 		e.printf("- %s\n", mdText(line))

@@ -171,6 +171,15 @@ func TestLoadParquet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"evalbench.schema": results.LoadSchema, "evalbench.status": rep.Status} {
+		if got, ok := f.Lookup(k); !ok || got != want {
+			t.Errorf("metadata %s = %q, want %q", k, got, want)
+		}
+	}
 	if len(rows) != len(lines) {
 		t.Fatalf("%d rows for %d lines", len(rows), len(lines))
 	}

@@ -22,7 +22,7 @@ type loadPage struct {
 func WriteLoadHTML(w io.Writer, r *results.LoadReport, skipPlots bool) error {
 	page := loadPage{Summary: loadSummary(r), Sections: loadSections(r)}
 	if r.Status == results.LoadPartial {
-		page.Banner = loadPartialNote
+		page.Banner = loadPartialText(r)
 	}
 	if skipPlots {
 		page.NoFigures = "Charts were not drawn for this report."
@@ -67,7 +67,7 @@ h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padd
 table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0 1rem 0; }
 th, td { border: 1px solid #d0d7de; padding: .25rem .5rem; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
-th { background: #f6f8fa; }
+th { background: #f6f8fa; white-space: normal; vertical-align: bottom; min-width: 3.5em; }
 tbody tr:nth-child(even) { background: #fbfcfd; }
 .note { color: #57606a; font-size: .9rem; }
 figure { margin: 1rem 0 2rem 0; }

@@ -84,10 +84,15 @@ func WriteLoadParquet(ctx context.Context, w io.Writer, r *results.LoadReport, p
 	for i := range r.Steps {
 		steps[r.Steps[i].Index] = &r.Steps[i]
 	}
+	// The file says which run it is from and whether that run ended, as
+	// load.json does, for whoever reads it alone.
 	pw := parquet.NewGenericWriter[LoadRequestRow](w,
 		parquet.Compression(&zstd.Codec{}),
 		parquet.MaxRowsPerRowGroup(parquetRowGroup),
 		parquet.CreatedBy("evalbench", r.Version, ""),
+		parquet.KeyValueMetadata("evalbench.schema", results.LoadSchema),
+		parquet.KeyValueMetadata("evalbench.status", r.Status),
+		parquet.KeyValueMetadata("evalbench.started", r.Started.UTC().Format(time.RFC3339Nano)),
 	)
 	buf := make([]LoadRequestRow, 0, 512)
 	flush := func() error {

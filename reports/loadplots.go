@@ -22,10 +22,11 @@ func LoadFigures(r *results.LoadReport) []*Figure {
 		figs = append(figs, f)
 	}
 	if f := loadCDFFigure(r, "ttft", "TTFT CDF by step", "TTFT (ms, log scale; solid: from intended send, dashed: from actual send)",
-		"ttft_from_intended", "ttft_from_sent"); f != nil {
+		"fraction of measured requests ≤ x", "ttft_from_intended", "ttft_from_sent"); f != nil {
 		figs = append(figs, f)
 	}
-	if f := loadCDFFigure(r, "itl", "ITL CDF by step (per token)", "inter-token latency (ms, log scale)", "itl", ""); f != nil {
+	if f := loadCDFFigure(r, "itl", "ITL CDF by step (per token)", "inter-token latency (ms, log scale)",
+		"fraction of tokens ≤ x", "itl", ""); f != nil {
 		figs = append(figs, f)
 	}
 	return figs
@@ -60,7 +61,7 @@ func latencyThroughputFigure(r *results.LoadReport) *Figure {
 	}
 	drawn := 0
 	steps := plotOrder(r)
-	ymax := 0.0
+	ymax, xmax := 0.0, 0.0
 	for i, sr := range series {
 		var pts plotter.XYs
 		for _, s := range steps {
@@ -68,6 +69,7 @@ func latencyThroughputFigure(r *results.LoadReport) *Figure {
 			if x.Valid() && y.Valid() && y > 0 {
 				pts = append(pts, plotter.XY{X: float64(x), Y: float64(y)})
 				ymax = math.Max(ymax, float64(y))
+				xmax = math.Max(xmax, float64(x))
 			}
 		}
 		if len(pts) == 0 {
@@ -94,7 +96,8 @@ func latencyThroughputFigure(r *results.LoadReport) *Figure {
 	p.Y.Tick.Marker = logTicks{}
 	// Headroom above the data for the legend.
 	p.Y.Max = ymax * 3
-	p.X.Min = 0
+	// A margin past the last step, so its markers are not cut in half.
+	p.X.Min, p.X.Max = 0, xmax*1.05
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(8)
 	return &Figure{Name: "load_latency_throughput", Title: "Latency vs throughput (from intended send time)", W: 7 * vg.Inch, H: 4.5 * vg.Inch, plot: p}
@@ -121,8 +124,8 @@ func cdfPoints(h *hdrhistogram.Histogram) plotter.XYs {
 	return pts
 }
 
-func loadCDFFigure(r *results.LoadReport, name, title, xlabel, key, dashedKey string) *Figure {
-	p := newPlot(title, xlabel, "fraction of measured requests ≤ x")
+func loadCDFFigure(r *results.LoadReport, name, title, xlabel, ylabel, key, dashedKey string) *Figure {
+	p := newPlot(title, xlabel, ylabel)
 	drawn := 0
 	for i := range r.Steps {
 		s := &r.Steps[i]
@@ -162,7 +165,7 @@ func loadCDFFigure(r *results.LoadReport, name, title, xlabel, key, dashedKey st
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Legend.Top, p.Legend.Left = false, false
 	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(8), vg.Points(8)
-	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	return &Figure{Name: "load_" + name + "_cdf", Title: title, W: 7 * vg.Inch, H: 4.5 * vg.Inch, plot: p}
 }
 

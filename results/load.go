@@ -180,7 +180,9 @@ type LoadGoodput struct {
 	// GoodFraction is Good over every measured request (errors are not good).
 	Good         int64 `json:"good"`
 	GoodFraction Float `json:"good_fraction"`
-	// RequestsPerSec is RequestsPerSec × GoodFraction.
+	// RequestsPerSec is goodput: the step's requests/s times the share of
+	// its measured successes that met every SLO (good / ok). Errors are
+	// already out of requests/s, so they are not counted against it twice.
 	RequestsPerSec Float `json:"requests_per_s"`
 	// Met says whether GoodFraction reached the run's SLO attainment target.
 	Met bool `json:"met"`
@@ -209,8 +211,9 @@ type LoadStep struct {
 	Arrival        string  `json:"arrival,omitempty"`
 	Burstiness     float64 `json:"burstiness,omitempty"`
 	MaxConcurrency int     `json:"max_concurrency,omitempty"`
-	// Status is "complete" or "partial" (interrupted).
+	// Status is "complete" or "partial" (cut short); Stopped says why.
 	Status      string    `json:"status"`
+	Stopped     string    `json:"stopped,omitempty"`
 	Started     time.Time `json:"started"`
 	WallSeconds float64   `json:"wall_seconds"`
 	// WindowStart and WindowSeconds place the measurement window after the
@@ -267,6 +270,10 @@ type LoadSource struct {
 	InputTokens int `json:"input_tokens,omitempty"`
 	// Distinct is the number of distinct synthetic prompts, used in turn.
 	Distinct int `json:"distinct,omitempty"`
+	// TemplateTokens is what the chat template adds to each synthetic chat
+	// prompt (measured with one request); their text is that much shorter,
+	// so that InputTokens is what the model sees.
+	TemplateTokens int `json:"template_tokens,omitempty"`
 }
 
 // LoadSLO is the service-level objectives, in milliseconds; null if unset.
@@ -333,9 +340,12 @@ const (
 
 // LoadReport is load.json.
 type LoadReport struct {
-	Schema      string     `json:"schema"`
-	Version     string     `json:"evalbench_version,omitempty"`
-	Status      string     `json:"status"`
+	Schema  string `json:"schema"`
+	Version string `json:"evalbench_version,omitempty"`
+	Status  string `json:"status"`
+	// Stopped says why a partial run ended early ("interrupted", or the
+	// error that stopped it).
+	Stopped     string     `json:"stopped,omitempty"`
 	Started     time.Time  `json:"started"`
 	Finished    time.Time  `json:"finished"`
 	WallSeconds float64    `json:"wall_seconds"`
