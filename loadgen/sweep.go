@@ -60,35 +60,47 @@ func (g *runState) sweep(ctx context.Context, rep *results.LoadReport) error {
 			sw.StoppedBy, sw.Reason = "interrupted", fmt.Sprintf("stopped during the rate %s/s step", fmtRate(r))
 			return err
 		}
-		ratio := s.Throughput.Achieved
-		sustainable := ratio.Valid() && float64(ratio) >= o.SaturationRatio
+		sustainable, knee, stop, reason := judgeSweepStep(o, prev, s)
 		s.Sustainable = &sustainable
-		sloMet := !o.SLO.Set() || (s.Goodput != nil && s.Goodput.Met)
-		if sustainable && sloMet && (!sw.Knee.Valid() || s.Throughput.RequestsPerSec > sw.Knee) {
+		if knee && (!sw.Knee.Valid() || s.Throughput.RequestsPerSec > sw.Knee) {
 			sw.Knee, sw.KneeRate, sw.KneeStep = s.Throughput.RequestsPerSec, results.Float(r), s.Index
 		}
-		switch {
-		case !sustainable:
-			sw.StoppedBy = "saturation"
-			sw.Reason = fmt.Sprintf("at rate %s/s the server completed %s of the requests offered in the window (threshold %.0f%%)",
-				fmtRate(r), pct(ratio), o.SaturationRatio*100)
-			return nil
-		case !sloMet:
-			sw.StoppedBy = "slo"
-			sw.Reason = fmt.Sprintf("at rate %s/s only %s of the requests met the SLOs (%s; target %.0f%%)",
-				fmtRate(r), pct(s.Goodput.GoodFraction), o.SLO, o.SLOAttainment*100)
-			return nil
-		case prev != nil && s.Throughput.RequestsPerSec <= prev.Throughput.RequestsPerSec &&
-			s.Throughput.OfferedPerSec > prev.Throughput.OfferedPerSec:
-			sw.StoppedBy = "no-gain"
-			sw.Reason = fmt.Sprintf("at rate %s/s throughput did not grow over the previous step (%.2f vs %.2f req/s) although more was offered",
-				fmtRate(r), finite(s.Throughput.RequestsPerSec), finite(prev.Throughput.RequestsPerSec))
+		if stop != "" {
+			sw.StoppedBy, sw.Reason = stop, reason
 			return nil
 		}
 		prev = s
 	}
 	sw.StoppedBy = "completed"
 	return nil
+}
+
+// judgeSweepStep decides on a finished rate step s (prev is the rate step
+// before it, nil for the first): whether the server sustained it, whether
+// it may be the knee (sustained, SLOs met), and whether the sweep stops
+// there, why and in what words.
+func judgeSweepStep(o *Options, prev, s *results.LoadStep) (sustainable, knee bool, stop, reason string) {
+	ratio := s.Throughput.Achieved
+	sustainable = ratio.Valid() && float64(ratio) >= o.SaturationRatio
+	sloMet := !o.SLO.Set() || (s.Goodput != nil && s.Goodput.Met)
+	knee = sustainable && sloMet
+	switch {
+	case !sustainable:
+		return sustainable, knee, "saturation", fmt.Sprintf("at rate %s/s the server completed %s of the requests offered in the window (threshold %.0f%%)",
+			fmtRate(s.Rate), pct(ratio), o.SaturationRatio*100)
+	case !sloMet:
+		good := results.NaN()
+		if s.Goodput != nil {
+			good = s.Goodput.GoodFraction
+		}
+		return sustainable, knee, "slo", fmt.Sprintf("at rate %s/s only %s of the requests met the SLOs (%s; target %.0f%%)",
+			fmtRate(s.Rate), pct(good), o.SLO, o.SLOAttainment*100)
+	case prev != nil && s.Throughput.RequestsPerSec <= prev.Throughput.RequestsPerSec &&
+		s.Throughput.OfferedPerSec > prev.Throughput.OfferedPerSec:
+		return sustainable, knee, "no-gain", fmt.Sprintf("at rate %s/s throughput did not grow over the previous step (%.2f vs %.2f req/s) although more was offered",
+			fmtRate(s.Rate), finite(s.Throughput.RequestsPerSec), finite(prev.Throughput.RequestsPerSec))
+	}
+	return sustainable, knee, "", ""
 }
 
 func pct(f results.Float) string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/evalbench/evalbench/endpoint"
+	"github.com/evalbench/evalbench/results"
 )
 
 func TestSweepRates(t *testing.T) {
@@ -128,5 +129,43 @@ func TestSweepStopsOnSaturation(t *testing.T) {
 	}
 	if s := rep.Steps[1]; s.Sustainable == nil || *s.Sustainable {
 		t.Errorf("the saturated step is not marked unsustainable: %+v", s.Sustainable)
+	}
+}
+
+// Each of the sweep's stopping rules, on hand-made steps.
+func TestJudgeSweepStep(t *testing.T) {
+	step := func(rate, offered, achieved float64, good float64) *results.LoadStep {
+		s := &results.LoadStep{Rate: rate}
+		s.Throughput.OfferedPerSec = results.Float(offered)
+		s.Throughput.Achieved = results.Float(achieved)
+		s.Throughput.RequestsPerSec = results.Float(offered * achieved)
+		if good >= 0 {
+			s.Goodput = &results.LoadGoodput{GoodFraction: results.Float(good), Met: good >= 0.9}
+		}
+		return s
+	}
+	plain := &Options{SaturationRatio: 0.95, SLOAttainment: 0.9}
+	slo := &Options{SaturationRatio: 0.95, SLOAttainment: 0.9, SLO: SLO{TTFT: time.Second}}
+	for _, c := range []struct {
+		name        string
+		o           *Options
+		prev, s     *results.LoadStep
+		sustainable bool
+		knee        bool
+		stop        string
+	}{
+		{"keeps up", plain, nil, step(10, 10, 1, -1), true, true, ""},
+		{"saturated", plain, nil, step(10, 10, 0.8, -1), false, false, "saturation"},
+		{"misses the SLOs", slo, nil, step(10, 10, 1, 0.5), true, false, "slo"},
+		{"meets the SLOs", slo, nil, step(10, 10, 1, 0.95), true, true, ""},
+		{"no gain although more offered", plain, step(20, 20, 1, -1), step(21, 21, 0.95, -1), true, true, "no-gain"},
+		{"gain", plain, step(20, 20, 1, -1), step(30, 30, 0.99, -1), true, true, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sustainable, knee, stop, reason := judgeSweepStep(c.o, c.prev, c.s)
+			if sustainable != c.sustainable || knee != c.knee || stop != c.stop || (stop != "") != (reason != "") {
+				t.Errorf("got sustainable %v knee %v stop %q (%s); want %v %v %q", sustainable, knee, stop, reason, c.sustainable, c.knee, c.stop)
+			}
+		})
 	}
 }
