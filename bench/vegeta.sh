@@ -21,6 +21,9 @@ TOKENS=${TOKENS:-16}
 TTFT=${TTFT:-20ms}
 ITL=${ITL:-2ms}
 VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0}
+# vegeta keeps every reply body in its results by default (-max-body=-1);
+# evalbench keeps none. VEGETA_FLAGS=-max-body=0 makes vegeta drop them too.
+VEGETA_FLAGS=${VEGETA_FLAGS:-}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -61,7 +64,7 @@ printf 'POST %s/dedicated/v1/completions\nContent-Type: application/json\n@%s\n'
 echo "bench: $RATE req/s for $DURATION, $TOKENS output tokens per streamed request, server at $url" >&2
 
 # A short run of each first, so neither pays for a cold page cache.
-"$tmp/vegeta" attack -rate="$RATE/s" -duration=1s -targets="$tmp/targets.txt" >/dev/null
+"$tmp/vegeta" attack $VEGETA_FLAGS -rate="$RATE/s" -duration=1s -targets="$tmp/targets.txt" >/dev/null
 "$tmp/evalbench" load --base-url "$url/dedicated" --model demo --profile rate --rate "$RATE" --arrival constant \
   --duration 1s --warmup 0s --cooldown 0s --prompts "$tmp/prompts.jsonl" --output-tokens "$TOKENS" \
   --out "$tmp/warm" --quiet >/dev/null
@@ -71,7 +74,7 @@ echo "bench: $RATE req/s for $DURATION, $TOKENS output tokens per streamed reque
 printf '%-4s %-22s %9s %12s %8s %8s %9s %15s\n' "run" "client" "completed" "rate (req/s)" "user (s)" "sys (s)" "wall (s)" "cpu µs/request" >"$tmp/table"
 for i in $(seq "$REPEAT"); do
   /usr/bin/time -f '%U %S %e' -o "$tmp/vegeta.time" \
-    "$tmp/vegeta" attack -rate="$RATE/s" -duration="$DURATION" -targets="$tmp/targets.txt" -output="$tmp/vegeta.bin"
+    "$tmp/vegeta" attack $VEGETA_FLAGS -rate="$RATE/s" -duration="$DURATION" -targets="$tmp/targets.txt" -output="$tmp/vegeta.bin"
   "$tmp/vegeta" report -type=json "$tmp/vegeta.bin" >"$tmp/vegeta.json"
   rm -rf "$tmp/run"
   /usr/bin/time -f '%U %S %e' -o "$tmp/evalbench.time" \
@@ -110,4 +113,4 @@ awk 'NR > 1 {
     printf "\nmedian CPU per request: vegeta %.1f µs, evalbench %.1f µs (process), %.1f µs (measurement step only)\n", mv, mp, ms
     printf "ratio evalbench/vegeta: %.2f (process), %.2f (step only); target <= 1.0\n", mp / mv, ms / mv
   }' "$tmp/table"
-echo "asked $RATE req/s for $DURATION, $TOKENS output tokens each, $REPEAT runs per client"
+echo "asked $RATE req/s for $DURATION, $TOKENS output tokens each, $REPEAT runs per client; vegeta flags: ${VEGETA_FLAGS:-none}"

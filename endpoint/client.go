@@ -53,6 +53,11 @@ type Options struct {
 type Client struct {
 	base    string
 	urls    [numPaths]string
+	// reqs are each path's request, headers and all, built once: an
+	// attempt copies one (WithContext) and gives it its body, instead of
+	// parsing the URL and filling a header map every time. The copies
+	// share URL and Header, which net/http only reads.
+	reqs [numPaths][2]*http.Request // [path][stream]
 	timeout time.Duration
 	retry   RetryPolicy
 	hc      *http.Client
@@ -144,6 +149,16 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.UserAgent != "" {
 		c.hUA = []string{opts.UserAgent}
+	}
+	for p := range numPaths {
+		for s, stream := range []bool{false, true} {
+			r, err := http.NewRequest(http.MethodPost, c.urls[p], nil)
+			if err != nil {
+				return nil, fmt.Errorf("endpoint: base URL %q: %v", redactURL(base), err)
+			}
+			c.setHeaders(r.Header, stream)
+			c.reqs[p][s] = r
+		}
 	}
 	switch {
 	case c.timeout == 0:

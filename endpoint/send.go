@@ -99,13 +99,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 // and any wait the server asked for.
 func (c *Client) attempt(ctx context.Context, path apiPath, body []byte, stream bool, a *Attempt) (reply, bool, time.Duration, error) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.urls[path], bytes.NewReader(body))
-	if err != nil {
-		cancel()
-		a.Err = "build request: " + c.scrub.scrub(err.Error())
-		return reply{}, false, 0, c.errorf("endpoint: %s: %w", path, err)
+	s := 0
+	if stream {
+		s = 1
 	}
-	c.setHeaders(req.Header, stream)
+	req := c.reqs[path][s].WithContext(actx)
+	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		a.Latency = time.Since(a.Start)

@@ -7,8 +7,6 @@ import (
 	"io"
 	"strconv"
 	"time"
-
-	"github.com/valyala/fastjson"
 )
 
 // Chunk is one streamed piece of a reply that carries something: text,
@@ -106,21 +104,11 @@ type Stream struct {
 	wc completionChunkWire
 	wh chatChunkWire
 
-	// fast parses the common events (fastchunk.go); it comes from the
-	// client's pool on the first event and goes back on Close.
-	fast *fastjson.Parser
 	// One strict decoder per stream, fed one event at a time: json.Unmarshal
 	// would allocate its decoding state afresh for every event.
 	dec  *json.Decoder
 	feed eventFeed
 	fed  int64
-}
-
-func (s *Stream) parser() *fastjson.Parser {
-	if s.fast == nil {
-		s.fast = s.c.pools.parsers.Get()
-	}
-	return s.fast
 }
 
 // eventFeed hands the decoder the current event's data, then EOF.
@@ -231,10 +219,6 @@ func (s *Stream) Close() error {
 	}
 	s.c.putSSE(s.sse)
 	s.sse = nil
-	if s.fast != nil {
-		s.c.pools.parsers.Put(s.fast)
-		s.fast = nil
-	}
 	return nil
 }
 
@@ -325,7 +309,10 @@ func (s *Stream) decodeCompletion(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wc = completionChunkWire{Choices: choices}
 	w := &s.wc
-	if !fastCompletion(s.parser(), data, w) {
+	p := s.c.pools.parsers.Get()
+	fast := fastCompletion(p, data, w)
+	s.c.pools.parsers.Put(p)
+	if !fast {
 		clear(w.Choices[:cap(w.Choices)])
 		s.wc = completionChunkWire{Choices: w.Choices[:0]}
 		if err := s.decode(data, w); err != nil {
@@ -405,7 +392,10 @@ func (s *Stream) decodeChat(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wh = chatChunkWire{Choices: choices}
 	w := &s.wh
-	if !fastChat(s.parser(), data, w) {
+	p := s.c.pools.parsers.Get()
+	fast := fastChat(p, data, w)
+	s.c.pools.parsers.Put(p)
+	if !fast {
 		clear(w.Choices[:cap(w.Choices)])
 		s.wh = chatChunkWire{Choices: w.Choices[:0]}
 		if err := s.decode(data, w); err != nil {
