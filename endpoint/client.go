@@ -51,13 +51,13 @@ type Options struct {
 
 // Client talks to one base URL. It is safe for concurrent use.
 type Client struct {
-	base    string
-	urls    [numPaths]string
+	base string
+	urls [numPaths]string
 	// reqs are each path's request, headers and all, built once: an
 	// attempt copies one (WithContext) and gives it its body, instead of
 	// parsing the URL and filling a header map every time. The copies
 	// share URL and Header, which net/http only reads.
-	reqs [numPaths][2]*http.Request // [path][stream]
+	reqs    [numPaths][2]*http.Request // [path][stream]
 	timeout time.Duration
 	retry   RetryPolicy
 	hc      *http.Client

@@ -39,17 +39,6 @@ func fastEligible(data []byte) bool {
 	return fastjson.ValidateBytes(data) == nil
 }
 
-// keySet notes the keys an object has given, to refuse repeats.
-type keySet uint16
-
-func (k *keySet) first(bit int) bool {
-	if *k&(1<<bit) != 0 {
-		return false
-	}
-	*k |= 1 << bit
-	return true
-}
-
 // foldsTo says key equals one of names only without regard to case:
 // encoding/json would match it, the fast path would not.
 func foldsTo(key []byte, names ...string) bool {
@@ -136,33 +125,21 @@ func fastUsage(v *fastjson.Value, dst **Usage) bool {
 	if isNullValue(v) {
 		return true
 	}
-	o, err := v.Object()
-	if err != nil {
-		return false
-	}
 	u := &Usage{}
-	var seen keySet
-	ok := true
-	o.Visit(func(key []byte, x *fastjson.Value) {
-		if !ok {
-			return
-		}
-		switch string(key) {
-		case "prompt_tokens":
-			ok = seen.first(0) && fastInt(x, &u.PromptTokens)
-		case "completion_tokens":
-			ok = seen.first(1) && fastInt(x, &u.CompletionTokens)
-		case "total_tokens":
-			ok = seen.first(2) && fastInt(x, &u.TotalTokens)
-		case "prompt_tokens_details":
-			// Rare, and nested: the strict decoder reads it.
-			ok = isNullValue(x)
-		default:
-			ok = !foldsTo(key, usageKeys...)
-		}
-	})
 	*dst = u
-	return ok
+	return object(v, usageKeys, func(key string, x *fastjson.Value) bool {
+		switch key {
+		case "prompt_tokens":
+			return fastInt(x, &u.PromptTokens)
+		case "completion_tokens":
+			return fastInt(x, &u.CompletionTokens)
+		case "total_tokens":
+			return fastInt(x, &u.TotalTokens)
+		}
+		// prompt_tokens_details is rare, and nested: the strict decoder
+		// reads it.
+		return isNullValue(x)
+	})
 }
 
 var (
@@ -173,49 +150,41 @@ var (
 	chatDeltaKeys        = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
 )
 
-// fastCompletion fills w (zero but for its choices' capacity) from a
-// completions stream event, or reports false.
-func fastCompletion(p *fastjson.Parser, data []byte, w *completionChunkWire) bool {
-	if !fastEligible(data) {
-		return false
-	}
-	v, err := p.ParseBytes(data)
-	if err != nil {
-		return false
-	}
+// object reads the object v member by member, as encoding/json would: a
+// member named in known goes to field (which reports whether it took the
+// value); any other is ignored, unless it matches a known name only
+// without regard to case, which encoding/json would take. A known name
+// given twice declines the object. v must be an object.
+func object(v *fastjson.Value, known []string, field func(key string, x *fastjson.Value) bool) bool {
 	o, err := v.Object()
 	if err != nil {
 		return false
 	}
-	var seen keySet
+	var seen uint32
 	ok := true
 	o.Visit(func(key []byte, x *fastjson.Value) {
 		if !ok {
 			return
 		}
-		switch string(key) {
-		case "event":
-			ok = seen.first(0) && fastString(x, &w.Event)
-		case "index":
-			ok = seen.first(1) && fastInt(x, &w.Index)
-		case "text":
-			ok = seen.first(2) && fastString(x, &w.Text)
-		case "token":
-			ok = seen.first(3) && fastTokenIDs(x, &w.Token)
-		case "choices":
-			ok = seen.first(4) && fastCompletionChoices(x, w)
-		case "usage":
-			ok = seen.first(5) && fastUsage(x, &w.Usage)
-		case "error":
-			ok = isNullValue(x)
-		default:
-			ok = !foldsTo(key, completionKeys...)
+		for i, k := range known {
+			if string(key) == k {
+				if seen&(1<<i) != 0 {
+					ok = false
+					return
+				}
+				seen |= 1 << i
+				ok = field(k, x)
+				return
+			}
 		}
+		ok = !foldsTo(key, known...)
 	})
 	return ok
 }
 
-func fastCompletionChoices(v *fastjson.Value, w *completionChunkWire) bool {
+// objects appends to dst one element per object of the list v (null is no
+// list), each read by object with field.
+func objects[T any](v *fastjson.Value, dst *[]T, known []string, field func(c *T, key string, x *fastjson.Value) bool) bool {
 	if isNullValue(v) {
 		return true
 	}
@@ -224,147 +193,106 @@ func fastCompletionChoices(v *fastjson.Value, w *completionChunkWire) bool {
 		return false
 	}
 	for _, x := range a {
-		o, err := x.Object()
-		if err != nil {
-			return false
-		}
-		w.Choices = append(w.Choices, completionStreamChoice{})
-		c := &w.Choices[len(w.Choices)-1]
-		var seen keySet
-		ok := true
-		o.Visit(func(key []byte, x *fastjson.Value) {
-			if !ok {
-				return
-			}
-			switch string(key) {
-			case "index":
-				ok = seen.first(0) && fastInt(x, &c.Index)
-			case "text":
-				ok = seen.first(1) && fastString(x, &c.Text)
-			case "token":
-				ok = seen.first(2) && fastTokenIDs(x, &c.Token)
-			case "tokens":
-				var l []int
-				l, ok = fastInts(x)
-				ok = ok && seen.first(3)
-				c.Tokens = l
-			case "finish_reason":
-				ok = seen.first(4) && fastString(x, &c.FinishReason)
-			case "logprobs":
-				ok = isNullValue(x)
-			default:
-				ok = !foldsTo(key, completionChoiceKeys...)
-			}
-		})
-		if !ok {
+		*dst = append(*dst, *new(T))
+		c := &(*dst)[len(*dst)-1]
+		if !object(x, known, func(key string, x *fastjson.Value) bool { return field(c, key, x) }) {
 			return false
 		}
 	}
 	return true
+}
+
+// parseEvent parses data as an object, if the fast path can take it.
+func parseEvent(p *fastjson.Parser, data []byte) *fastjson.Value {
+	if !fastEligible(data) {
+		return nil
+	}
+	v, err := p.ParseBytes(data)
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// fastCompletion fills w (zero but for its choices' capacity) from a
+// completions stream event, or reports false.
+func fastCompletion(p *fastjson.Parser, data []byte, w *completionChunkWire) bool {
+	v := parseEvent(p, data)
+	return v != nil && object(v, completionKeys, func(key string, x *fastjson.Value) bool {
+		switch key {
+		case "event":
+			return fastString(x, &w.Event)
+		case "index":
+			return fastInt(x, &w.Index)
+		case "text":
+			return fastString(x, &w.Text)
+		case "token":
+			return fastTokenIDs(x, &w.Token)
+		case "choices":
+			return objects(x, &w.Choices, completionChoiceKeys, completionChoiceField)
+		case "usage":
+			return fastUsage(x, &w.Usage)
+		}
+		return isNullValue(x) // error: anything but null is for the strict decoder
+	})
+}
+
+func completionChoiceField(c *completionStreamChoice, key string, x *fastjson.Value) bool {
+	switch key {
+	case "index":
+		return fastInt(x, &c.Index)
+	case "text":
+		return fastString(x, &c.Text)
+	case "token":
+		return fastTokenIDs(x, &c.Token)
+	case "tokens":
+		l, ok := fastInts(x)
+		c.Tokens = l
+		return ok
+	case "finish_reason":
+		return fastString(x, &c.FinishReason)
+	}
+	return isNullValue(x) // logprobs: the strict decoder reads them
 }
 
 // fastChat fills w (zero but for its choices' capacity) from a chat stream
 // event, or reports false.
 func fastChat(p *fastjson.Parser, data []byte, w *chatChunkWire) bool {
-	if !fastEligible(data) {
-		return false
-	}
-	v, err := p.ParseBytes(data)
-	if err != nil {
-		return false
-	}
-	o, err := v.Object()
-	if err != nil {
-		return false
-	}
-	var seen keySet
-	ok := true
-	o.Visit(func(key []byte, x *fastjson.Value) {
-		if !ok {
-			return
-		}
-		switch string(key) {
+	v := parseEvent(p, data)
+	return v != nil && object(v, chatKeys, func(key string, x *fastjson.Value) bool {
+		switch key {
 		case "choices":
-			ok = seen.first(0) && fastChatChoices(x, w)
+			return objects(x, &w.Choices, chatChoiceKeys, chatChoiceField)
 		case "usage":
-			ok = seen.first(1) && fastUsage(x, &w.Usage)
-		case "error":
-			ok = isNullValue(x)
-		default:
-			ok = !foldsTo(key, chatKeys...)
+			return fastUsage(x, &w.Usage)
 		}
+		return isNullValue(x) // error
 	})
-	return ok
 }
 
-func fastChatChoices(v *fastjson.Value, w *chatChunkWire) bool {
-	if isNullValue(v) {
-		return true
-	}
-	a, err := v.Array()
-	if err != nil {
-		return false
-	}
-	for _, x := range a {
-		o, err := x.Object()
-		if err != nil {
-			return false
-		}
-		w.Choices = append(w.Choices, chatStreamChoice{})
-		c := &w.Choices[len(w.Choices)-1]
-		var seen keySet
-		ok := true
-		o.Visit(func(key []byte, x *fastjson.Value) {
-			if !ok {
-				return
-			}
-			switch string(key) {
-			case "index":
-				ok = seen.first(0) && fastInt(x, &c.Index)
-			case "delta":
-				ok = seen.first(1) && fastChatDelta(x, &c.Delta)
-			case "finish_reason":
-				ok = seen.first(2) && fastString(x, &c.FinishReason)
-			case "logprobs":
-				ok = isNullValue(x)
-			default:
-				ok = !foldsTo(key, chatChoiceKeys...)
-			}
+func chatChoiceField(c *chatStreamChoice, key string, x *fastjson.Value) bool {
+	switch key {
+	case "index":
+		return fastInt(x, &c.Index)
+	case "delta":
+		return isNullValue(x) || object(x, chatDeltaKeys, func(key string, x *fastjson.Value) bool {
+			return chatDeltaField(&c.Delta, key, x)
 		})
-		if !ok {
-			return false
-		}
+	case "finish_reason":
+		return fastString(x, &c.FinishReason)
 	}
-	return true
+	return isNullValue(x) // logprobs: the strict decoder reads them
 }
 
-func fastChatDelta(v *fastjson.Value, d *chatDelta) bool {
-	if isNullValue(v) {
-		return true
+func chatDeltaField(d *chatDelta, key string, x *fastjson.Value) bool {
+	switch key {
+	case "content":
+		return fastString(x, &d.Content)
+	case "reasoning_content":
+		return fastString(x, &d.ReasoningContent)
+	case "reasoning":
+		return fastString(x, &d.Reasoning)
 	}
-	o, err := v.Object()
-	if err != nil {
-		return false
-	}
-	var seen keySet
-	ok := true
-	o.Visit(func(key []byte, x *fastjson.Value) {
-		if !ok {
-			return
-		}
-		switch string(key) {
-		case "content":
-			ok = seen.first(0) && fastString(x, &d.Content)
-		case "reasoning_content":
-			ok = seen.first(1) && fastString(x, &d.ReasoningContent)
-		case "reasoning":
-			ok = seen.first(2) && fastString(x, &d.Reasoning)
-		case "tool_calls":
-			// Tool-call deltas are nested and rare: the strict decoder reads them.
-			ok = isNullValue(x)
-		default:
-			ok = !foldsTo(key, chatDeltaKeys...)
-		}
-	})
-	return ok
+	// Tool-call deltas are nested and rare: the strict decoder reads them.
+	return isNullValue(x)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/evalbench/evalbench/endpoint"
+	"github.com/evalbench/evalbench/internal/grace"
 	"github.com/evalbench/evalbench/results"
 )
 
@@ -128,18 +129,8 @@ func Run(ctx context.Context, client Client, opts Options) (*results.LoadReport,
 		Schema: results.LoadSchema, Version: opts.Version, Status: results.LoadComplete,
 		Started: time.Now(), Config: configOf(&opts), Warnings: []string{}, Definitions: Definitions(),
 	}
-	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	work, cancelWork := grace.Context(ctx, opts.Grace)
 	defer cancelWork()
-	stopGrace := context.AfterFunc(ctx, func() {
-		t := time.NewTimer(opts.Grace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancelWork()
-		case <-work.Done():
-		}
-	})
-	defer stopGrace()
 
 	g := &runState{opts: opts, client: client, work: work, tools: opts.tools(),
 		streamOpts: &endpoint.StreamOptions{IncludeUsage: true}}

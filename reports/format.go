@@ -85,6 +85,16 @@ func fmtErrors(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// reason puts why a run stopped (often an error) on one line for a banner,
+// cut to 300 bytes.
+func reason(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = strings.ToValidUTF8(s[:300], "") + "…"
+	}
+	return s
+}
+
 // incompleteNote is the banner an incomplete run carries everywhere.
 func (r *Report) incompleteNote() string {
 	var missing, examples int
@@ -95,10 +105,7 @@ func (r *Report) incompleteNote() string {
 	kind, what := "PARTIAL RUN", "interrupted"
 	switch {
 	case r.Run.Stopped != "":
-		what = strings.Join(strings.Fields(r.Run.Stopped), " ")
-		if len(what) > 300 {
-			what = strings.ToValidUTF8(what[:300], "") + "…"
-		}
+		what = reason(r.Run.Stopped)
 	case r.Status == "running":
 		what = "still running"
 	case r.Status != "partial":

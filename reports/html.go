@@ -46,20 +46,9 @@ func WriteHTML(w io.Writer, r *Report) error {
 	if r.opts.SkipPlots {
 		page.NoFigures = "Charts were not drawn for this report (SkipPlots)."
 	} else {
-		figs := r.Figures()
-		for _, f := range figs {
-			png, err := f.Render("png")
-			if err != nil {
-				return err
-			}
-			page.Figures = append(page.Figures, htmlFigure{
-				Title: f.Title,
-				// A base64 data URI of our own renderer's output: nothing
-				// from the journal can reach the attribute unencoded.
-				Src:    template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
-				Width:  int(f.W.Points() * 96 / 72),
-				Height: int(f.H.Points() * 96 / 72),
-			})
+		var err error
+		if page.Figures, err = htmlFigures(r.Figures()); err != nil {
+			return err
 		}
 		if len(page.Figures) == 0 {
 			page.NoFigures = "No chart: no scored sample and no request yet."
@@ -69,6 +58,26 @@ func WriteHTML(w io.Writer, r *Report) error {
 		return fmt.Errorf("reports: write report.html: %w", err)
 	}
 	return nil
+}
+
+// htmlFigures renders figures as PNG data URIs for a self-contained page.
+func htmlFigures(figs []*Figure) ([]htmlFigure, error) {
+	out := make([]htmlFigure, 0, len(figs))
+	for _, f := range figs {
+		png, err := f.Render("png")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, htmlFigure{
+			Title: f.Title,
+			// A base64 data URI of our own renderer's output: nothing from
+			// the journal or load.json can reach the attribute unencoded.
+			Src:    template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
+			Width:  int(f.W.Points() * 96 / 72),
+			Height: int(f.H.Points() * 96 / 72),
+		})
+	}
+	return out, nil
 }
 
 var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>

@@ -418,45 +418,17 @@ func loadPartialText(r *results.LoadReport) string {
 	if r.Stopped == "" {
 		return loadPartialNote
 	}
-	why := strings.Join(strings.Fields(r.Stopped), " ")
-	if len(why) > 300 {
-		why = strings.ToValidUTF8(why[:300], "") + "…"
-	}
-	return loadPartialNote + " Stopped: " + why + "."
+	return loadPartialNote + " Stopped: " + reason(r.Stopped) + "."
 }
 
 // WriteLoadMarkdown writes load.md.
 func WriteLoadMarkdown(w io.Writer, r *results.LoadReport) error {
-	e := &errWriter{w: w}
-	e.printf("# evalbench load report\n\n")
+	banner := ""
 	if r.Status == results.LoadPartial {
-		e.printf("> **%s**\n\n", mdText(loadPartialText(r)))
+		banner = loadPartialText(r)
 	}
-	for _, line := range loadSummary(r) {
-		e.printf("- %s\n", mdText(line))
-	}
-	e.printf("\n")
-	for _, s := range loadSections(r) {
-		e.printf("## %s\n\n", mdText(s.Title))
-		for _, item := range s.List {
-			e.printf("- %s\n", mdText(item))
-		}
-		if len(s.List) > 0 {
-			e.printf("\n")
-		}
-		if s.Header != nil {
-			if len(s.Rows) == 0 && s.Empty != "" {
-				e.printf("%s\n\n", mdText(s.Empty))
-			} else {
-				mdTable(e, s.Header, s.Rows)
-			}
-		}
-		for _, n := range s.Notes {
-			e.printf("%s\n\n", mdText(n))
-		}
-	}
-	if e.err != nil {
-		return fmt.Errorf("reports: write load.md: %w", e.err)
+	if err := writeMarkdownDoc(w, "evalbench load report", banner, loadSummary(r), loadSections(r)); err != nil {
+		return fmt.Errorf("reports: write load.md: %w", err)
 	}
 	return nil
 }

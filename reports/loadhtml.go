@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
@@ -27,19 +26,9 @@ func WriteLoadHTML(w io.Writer, r *results.LoadReport, skipPlots bool) error {
 	if skipPlots {
 		page.NoFigures = "Charts were not drawn for this report."
 	} else {
-		for _, f := range LoadFigures(r) {
-			png, err := f.Render("png")
-			if err != nil {
-				return err
-			}
-			page.Figures = append(page.Figures, htmlFigure{
-				Title: f.Title,
-				// A base64 data URI of our own renderer's output: nothing
-				// from load.json can reach the attribute unencoded.
-				Src:    template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
-				Width:  int(f.W.Points() * 96 / 72),
-				Height: int(f.H.Points() * 96 / 72),
-			})
+		var err error
+		if page.Figures, err = htmlFigures(LoadFigures(r)); err != nil {
+			return err
 		}
 		if len(page.Figures) == 0 {
 			page.NoFigures = "No chart: no request was measured."

@@ -24,19 +24,36 @@ func (e *errWriter) printf(format string, args ...any) {
 
 // WriteMarkdown writes report.md.
 func WriteMarkdown(w io.Writer, r *Report) error {
-	e := &errWriter{w: w}
-	e.printf("# evalbench report\n\n")
+	banner := ""
 	if r.Incomplete() {
-		e.printf("> **%s**\n\n", mdText(r.incompleteNote()))
+		banner = r.incompleteNote()
 	}
-	for _, line := range r.summary() {
+	return writeMarkdownDoc(w, "evalbench report", banner, r.summary(), r.sections())
+}
+
+// writeMarkdownDoc writes a report page: its title, a banner if any, the
+// summary as bullets, and each section: paragraphs, bullets, its table
+// (or what to say when it has no rows) and its notes.
+func writeMarkdownDoc(w io.Writer, title, banner string, summary []string, secs []section) error {
+	e := &errWriter{w: w}
+	e.printf("# %s\n\n", title)
+	if banner != "" {
+		e.printf("> **%s**\n\n", mdText(banner))
+	}
+	for _, line := range summary {
 		e.printf("- %s\n", mdText(line))
 	}
 	e.printf("\n")
-	for _, s := range r.sections() {
+	for _, s := range secs {
 		e.printf("## %s\n\n", mdText(s.Title))
 		for _, p := range s.Paras {
 			e.printf("%s\n\n", mdText(p))
+		}
+		for _, item := range s.List {
+			e.printf("- %s\n", mdText(item))
+		}
+		if len(s.List) > 0 {
+			e.printf("\n")
 		}
 		if s.Header != nil {
 			if len(s.Rows) == 0 && s.Empty != "" {
@@ -47,12 +64,6 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		for _, n := range s.Notes {
 			e.printf("%s\n\n", mdText(n))
-		}
-		for _, item := range s.List {
-			e.printf("- %s\n", mdText(item))
-		}
-		if len(s.List) > 0 {
-			e.printf("\n")
 		}
 	}
 	return e.err

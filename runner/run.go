@@ -15,6 +15,7 @@ import (
 
 	"github.com/evalbench/evalbench/datasets"
 	"github.com/evalbench/evalbench/endpoint"
+	"github.com/evalbench/evalbench/internal/grace"
 	"github.com/evalbench/evalbench/results"
 	"github.com/evalbench/evalbench/scorers"
 )
@@ -381,18 +382,8 @@ func dispatch(ctx context.Context, api scorers.API, opts Options, prompt *scorer
 
 	// Requests in flight outlive an interrupt by opts.Grace; new ones stop
 	// at once (the Limiter watches ctx).
-	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	work, cancelWork := grace.Context(ctx, opts.Grace)
 	defer cancelWork()
-	stopGrace := context.AfterFunc(ctx, func() {
-		t := time.NewTimer(opts.Grace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancelWork()
-		case <-work.Done():
-		}
-	})
-	defer stopGrace()
 
 	// A fatal error (journal write, every sample failing) stops the run
 	// the same way an interrupt does.
