@@ -178,6 +178,29 @@ func TestStreamRequest(t *testing.T) {
 // Chunks served with pauses between them arrive with visible gaps, in
 // order: Arrived is taken when each event is read, not when it is decoded
 // or when the caller asks.
+// arrivals reads a completions stream to its end, pausing after each
+// chunk, and returns the chunks' arrival times.
+func arrivals(t *testing.T, c *Client, pause time.Duration) []time.Time {
+	t.Helper()
+	s, _, err := c.CompletionsStream(context.Background(), &CompletionRequest{Prompt: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var times []time.Time
+	for {
+		ch, err := s.Next()
+		if err == io.EOF {
+			return times
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, ch.Arrived)
+		time.Sleep(pause)
+	}
+}
+
 // Events that came in one read share its time: a consumer slow to call
 // Next must not spread them out as if the server had.
 func TestStreamArrivedAtReadNotAtParse(t *testing.T) {
@@ -190,23 +213,7 @@ func TestStreamArrivedAtReadNotAtParse(t *testing.T) {
 		b.WriteString("data: [DONE]\n\n")
 		io.WriteString(w, b.String())
 	}, nil)
-	s, _, err := c.CompletionsStream(context.Background(), &CompletionRequest{Prompt: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var times []time.Time
-	for {
-		ch, err := s.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		times = append(times, ch.Arrived)
-		time.Sleep(30 * time.Millisecond)
-	}
+	times := arrivals(t, c, 30*time.Millisecond)
 	if len(times) != 4 {
 		t.Fatalf("%d chunks, want 4", len(times))
 	}
@@ -227,22 +234,7 @@ func TestStreamArrivedTimes(t *testing.T) {
 		}
 		io.WriteString(w, "data: [DONE]\n\n")
 	}, nil)
-	s, _, err := c.CompletionsStream(context.Background(), &CompletionRequest{Prompt: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var times []time.Time
-	for {
-		ch, err := s.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		times = append(times, ch.Arrived)
-	}
+	times := arrivals(t, c, 0)
 	if len(times) != 4 {
 		t.Fatalf("%d chunks, want 4", len(times))
 	}
