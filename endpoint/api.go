@@ -25,7 +25,9 @@ func (c *Client) Completions(ctx context.Context, req *CompletionRequest) (*Comp
 		return nil, call, err
 	}
 	defer c.putBuf(r.body)
-	resp, err := decodeCompletion(r.body.Bytes())
+	p := c.pools.parsers.Get()
+	resp, err := decodeCompletion(p, r.body.Bytes())
+	c.pools.parsers.Put(p)
 	if err != nil {
 		return nil, call, c.decodeError(pathCompletions, r.body.Bytes(), err, &call)
 	}

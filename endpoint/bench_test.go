@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // cpuMeter reports CPU time per op (user+sys, the in-process test server
@@ -173,15 +175,29 @@ func BenchmarkCompletionsStream(b *testing.B) {
 	m.stop(b)
 }
 
-// BenchmarkDecodeCompletion is the strict decode alone, no network.
+// BenchmarkDecodeCompletion is the reply decode alone, no network: the fast
+// path, and the strict decoder it falls back to.
 func BenchmarkDecodeCompletion(b *testing.B) {
 	for _, br := range benchReplies {
 		b.Run(br.name, func(b *testing.B) {
 			reply := completionReply(br.positions, br.topK)
 			b.SetBytes(int64(len(reply)))
+			var p fastjson.Parser
 			m := startCPU(b)
 			for range b.N {
-				if _, err := decodeCompletion(reply); err != nil {
+				if _, err := decodeCompletion(&p, reply); err != nil {
+					b.Fatal(err)
+				}
+			}
+			m.stop(b)
+		})
+		b.Run(br.name+"/strict", func(b *testing.B) {
+			reply := completionReply(br.positions, br.topK)
+			b.SetBytes(int64(len(reply)))
+			m := startCPU(b)
+			for range b.N {
+				var w completionWire
+				if err := json.Unmarshal(reply, &w); err != nil {
 					b.Fatal(err)
 				}
 			}

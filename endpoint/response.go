@@ -3,6 +3,8 @@ package endpoint
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/valyala/fastjson"
 )
 
 // CompletionResponse is a /v1/completions reply.
@@ -124,10 +126,15 @@ var chatShape = obj(f("id", strNode), f("object", strNode), f("model", strNode),
 		f("logprobs", chatLPNode)))),
 	f("usage", usageNode))
 
-func decodeCompletion(data []byte) (*CompletionResponse, error) {
+// decodeCompletion decodes a completions reply: with fastjson (p) when it
+// has the usual shape, else strictly.
+func decodeCompletion(p *fastjson.Parser, data []byte) (*CompletionResponse, error) {
 	var w completionWire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, explainDecode(completionShape, data, err)
+	if !fastCompletionReply(p, data, &w) {
+		w = completionWire{}
+		if err := json.Unmarshal(data, &w); err != nil {
+			return nil, explainDecode(completionShape, data, err)
+		}
 	}
 	r := &CompletionResponse{ID: w.ID, Object: w.Object, Model: w.Model, Created: w.Created, Usage: w.Usage}
 	if w.Choices != nil {
