@@ -3,9 +3,13 @@ package datasets
 import (
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/valyala/fastjson"
 )
 
 // fuzzRead reads data as the named file and checks the invariants that must
@@ -78,4 +82,41 @@ func FuzzCSVRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, "f_test.csv", data, Options{})
 	})
+}
+
+// FuzzFastRecord holds the fastjson path to the standard decoder: whatever
+// valid text it reads, it reads to the same values. (Text the standard
+// decoder alters, bad UTF-8 and lone surrogates, is refused either way.)
+func FuzzFastRecord(f *testing.F) {
+	for _, s := range []string{
+		goodRow,
+		`{"a":1,"a":2,"b":[1,2.5,-0,1e400,-1e400,9223372036854775808],"c":{"d":null,"e":true,"f":false},"g":"\u00e9\n\"x\"","h":[]}`,
+		`{"id":"x","n":0.30000000000000004,"big":12345678901234567890123}`,
+		`{}`, `[]`, `"s"`, `1`, "\"\x00\\b\"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p fastjson.Parser
+		fast, ok := fastValue(&p, data)
+		if !ok || invalidUTF8At(data) >= 0 {
+			return
+		}
+		if bad, _ := loneSurrogateAt(data); bad >= 0 {
+			return
+		}
+		slow, err := decodeValue(data)
+		if err != nil {
+			t.Fatalf("%q: the fast path read what the standard decoder refuses: %v", data, err)
+		}
+		if !reflect.DeepEqual(fast, slow) && !(bothNaN(fast, slow)) {
+			t.Fatalf("%q:\nfast %#v\nslow %#v", data, fast, slow)
+		}
+	})
+}
+
+func bothNaN(a, b any) bool {
+	x, ok1 := a.(float64)
+	y, ok2 := b.(float64)
+	return ok1 && ok2 && math.IsNaN(x) && math.IsNaN(y)
 }

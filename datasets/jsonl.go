@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/valyala/fastjson"
 )
 
 // jsonlSource reads one JSON object per line. Lines may be of any length
@@ -20,6 +22,7 @@ type jsonlSource struct {
 	r    *bufio.Reader
 	line int
 	row  int
+	json fastjson.Parser
 }
 
 func openJSONL(f *os.File, name string, gz bool) (source, error) {
@@ -55,7 +58,7 @@ func (s *jsonlSource) next() (*raw, error) {
 		}
 		loc := Location{File: s.name, Line: s.line, Row: s.row}
 		s.row++
-		m, rerr := decodeObject(b, loc)
+		m, rerr := decodeObject(&s.json, b, loc)
 		if rerr != nil {
 			return nil, rerr
 		}
@@ -164,7 +167,7 @@ func (s *jsonArraySource) next() (*raw, error) {
 		s.ended = true
 		return nil, fileError(s.at(s.line), "invalid JSON: %s", jsonMessage(err))
 	}
-	m, rerr := decodeObject(rawMsg, loc)
+	m, rerr := decodeObject(nil, rawMsg, loc)
 	if rerr != nil {
 		return nil, rerr
 	}

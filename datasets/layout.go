@@ -170,7 +170,7 @@ func originalFields(r *raw, v any) (map[string]any, *RecordError) {
 		if strings.TrimSpace(x) == "" {
 			return nil, nil
 		}
-		m, rerr := decodeObject([]byte(x), r.loc)
+		m, rerr := decodeObject(nil, []byte(x), r.loc)
 		if rerr != nil {
 			return nil, recordErr(r.loc, "fields", "%v", rerr.Err)
 		}

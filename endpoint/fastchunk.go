@@ -21,9 +21,14 @@ import (
 // fastEligible says the event is one the fast path can read exactly as
 // encoding/json would: valid JSON, valid UTF-8 (encoding/json would replace
 // bad bytes), and no \uD800-\uDFFF escapes (it would replace a lone
-// surrogate; fastjson keeps it).
+// surrogate; fastjson keeps it). fastjson's validator misses a raw control
+// character that comes before an escape in the same string, so text with
+// both is left to encoding/json too.
 func fastEligible(data []byte) bool {
 	if !utf8.Valid(data) {
+		return false
+	}
+	if bytes.IndexByte(data, '\\') >= 0 && bytes.IndexFunc(data, func(r rune) bool { return r < 0x20 }) >= 0 {
 		return false
 	}
 	for i := 0; ; {

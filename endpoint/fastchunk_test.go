@@ -114,6 +114,7 @@ func TestFastChunkPaths(t *testing.T) {
 		{"repeated key", `{"choices":[{"text":"a","text":"b"}]}`, false, true},
 		{"lone surrogate", `{"choices":[{"text":"\ud800"}]}`, false, false},
 		{"invalid utf-8", "{\"choices\":[{\"text\":\"\xff\"}]}", false, false},
+		{"control char before an escape", "{\"choices\":[{\"text\":\"a\x01b\\n\"}]}", false, false},
 		{"trailing value", `{"choices":[]} {}`, false, false},
 		{"not an object", `[1,2]`, false, false},
 		{"usage details", `{"choices":[],"usage":{"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":1}}}`, false, false},

@@ -78,6 +78,7 @@ func TestFastReplyPaths(t *testing.T) {
 		{"created float", `{"created":1.5,"choices":[]}`, false},
 		{"folded key", `{"Choices":[]}`, false},
 		{"repeated key", `{"choices":[{"text":"a","text":"b"}]}`, false},
+		{"control char before an escape", "{\"choices\":[{\"text\":\"a\x00\\b\"}]}", false},
 		{"cached tokens", `{"choices":[],"usage":{"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":1}}}`, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
