@@ -95,6 +95,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			requestsGC(e)
 			return runLoad(c.Context, e, c, opts, pool)
 		},
 	}

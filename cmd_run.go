@@ -86,6 +86,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			requestsGC(e)
 			return runEval(c.Context, e, c, cfg)
 		},
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 )
 
@@ -18,5 +19,24 @@ func TestCPUProfileFlag(t *testing.T) {
 	}
 	if r := evalbench(t, nil, "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir"), "ping", "--base-url", "sim", "--model", "demo"); r.code != exitUsage {
 		t.Errorf("unwritable profile: exit %d, want %d: %s", r.code, exitUsage, r.stderr)
+	}
+}
+
+// run and load collect garbage less often, unless GOGC says how.
+func TestRequestsGC(t *testing.T) {
+	orig := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(orig)
+	requestsGC(env{getenv: func(string) string { return "" }})
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("GC percent %d, want %d", got, gcPercent)
+	}
+	requestsGC(env{getenv: func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	}})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d with GOGC set, want it left alone (100)", got)
 	}
 }
