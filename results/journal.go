@@ -88,14 +88,24 @@ func (j *Journal) syncLoop(stopTick func()) {
 		case <-j.stop:
 			return
 		case <-j.tick:
+			// The fsync runs outside the lock: it can take milliseconds,
+			// and every sample finishing meanwhile would wait on it. It
+			// covers whatever was written before it began; lines written
+			// while it runs are dirty for the next tick.
 			j.mu.Lock()
-			if j.dirty && j.err == nil {
-				if err := j.f.Sync(); err != nil {
+			dirty := j.dirty && j.err == nil
+			j.dirty = false
+			j.mu.Unlock()
+			if !dirty {
+				continue
+			}
+			if err := j.f.Sync(); err != nil {
+				j.mu.Lock()
+				if j.err == nil {
 					j.err = fmt.Errorf("results: fsync journal: %w", err)
 				}
-				j.dirty = false
+				j.mu.Unlock()
 			}
-			j.mu.Unlock()
 		}
 	}
 }
