@@ -3,8 +3,8 @@ package reports
 import (
 	"bytes"
 	"fmt"
-	"image/png"
 	"image/color"
+	"image/png"
 	"io"
 	"math"
 	"slices"
