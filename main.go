@@ -135,6 +135,7 @@ Examples:
    evalbench run --config configs/demo.yaml
    evalbench run --dataset mmlu/test --fewshot mmlu/dev --shots 5 --model $ENDPOINT_ID
    evalbench ping --model $ENDPOINT_ID
+   evalbench load --base-url sim --model demo --concurrency 1,8,32 --duration 10s
    evalbench serve --addr 127.0.0.1:8000`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the command to `FILE` (for `go tool pprof`)"},
