@@ -337,10 +337,8 @@ func TestContinuationPIQA(t *testing.T) {
 // Under concurrency only the first VerifyQuestions questions check the label
 // split; the rest wait for the verdict instead of each paying five tokenize
 // calls for it.
-func TestVerificationIsNotRepeatedUnderConcurrency(t *testing.T) {
-	api := startSim(t, nil)
-	exs := readExamples(t, sampleTest, 48)
-	s := newScorer(t, api, Options{Method: Letter, VerifyQuestions: 3})
+// scoreConcurrently scores every example at once, as the runner's fan-out does.
+func scoreConcurrently(s *Scorer, exs []datasets.Example) []*results.Sample {
 	got := make([]*results.Sample, len(exs))
 	var wg sync.WaitGroup
 	for i := range exs {
@@ -351,6 +349,14 @@ func TestVerificationIsNotRepeatedUnderConcurrency(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	return got
+}
+
+func TestVerificationIsNotRepeatedUnderConcurrency(t *testing.T) {
+	api := startSim(t, nil)
+	exs := readExamples(t, sampleTest, 48)
+	s := newScorer(t, api, Options{Method: Letter, VerifyQuestions: 3})
+	got := scoreConcurrently(s, exs)
 	tokenize := 0
 	for _, smp := range got {
 		if smp.Status != results.StatusOK || smp.Method != methodLetter {
@@ -383,16 +389,7 @@ func TestTextTokenizationMismatchIsSettledBeforeOthersGo(t *testing.T) {
 	api := clientFor(t, h)
 	exs := readExamples(t, sampleTest, 48)
 	s := newScorer(t, api, Options{Method: Letter, VerifyQuestions: 3})
-	got := make([]*results.Sample, len(exs))
-	var wg sync.WaitGroup
-	for i := range exs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i] = s.Score(context.Background(), &exs[i], i)
-		}()
-	}
-	wg.Wait()
+	got := scoreConcurrently(s, exs)
 	for _, smp := range got {
 		if smp.Status != results.StatusOK {
 			t.Fatalf("%s: %s", smp.ID, smp.Error)
