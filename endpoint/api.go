@@ -16,7 +16,7 @@ func (c *Client) Completions(ctx context.Context, req *CompletionRequest) (*Comp
 	if req.Stream {
 		return nil, Call{}, errors.New("endpoint: Completions with Stream set; use CompletionsStream")
 	}
-	body, err := json.Marshal(req)
+	body, err := encodeCompletionRequest(req)
 	if err != nil {
 		return nil, Call{}, c.errorf("endpoint: %s: encode request: %w", pathCompletions, err)
 	}
@@ -25,9 +25,9 @@ func (c *Client) Completions(ctx context.Context, req *CompletionRequest) (*Comp
 		return nil, call, err
 	}
 	defer c.putBuf(r.body)
-	p := c.pools.parsers.Get()
-	resp, err := decodeCompletion(p, r.body.Bytes())
-	c.pools.parsers.Put(p)
+	d := c.getDecoder()
+	resp, err := decodeCompletion(d, r.body.Bytes())
+	c.putDecoder(d)
 	if err != nil {
 		return nil, call, c.decodeError(pathCompletions, r.body.Bytes(), err, &call)
 	}
@@ -68,20 +68,11 @@ func (c *Client) Chat(ctx context.Context, req *ChatRequest) (*ChatResponse, Cal
 	return resp, call, nil
 }
 
-type tokenizeRequest struct {
-	Model  string `json:"model,omitempty"`
-	Prompt string `json:"prompt"`
-}
-
 // Tokenize returns the server's token IDs for prompt, special tokens as the
 // server adds them. An empty model is omitted from the body: a Friendli
 // Container tokenizes for its base model then.
 func (c *Client) Tokenize(ctx context.Context, model, prompt string) ([]int, Call, error) {
-	body, err := json.Marshal(tokenizeRequest{Model: model, Prompt: prompt})
-	if err != nil {
-		return nil, Call{}, c.errorf("endpoint: %s: encode request: %w", pathTokenize, err)
-	}
-	r, call, err := c.post(ctx, pathTokenize, body, false)
+	r, call, err := c.post(ctx, pathTokenize, encodeTokenizeRequest(model, prompt), false)
 	if err != nil {
 		return nil, call, err
 	}
@@ -96,21 +87,12 @@ func (c *Client) Tokenize(ctx context.Context, model, prompt string) ([]int, Cal
 	return []int(*w.Tokens), call, nil
 }
 
-type detokenizeRequest struct {
-	Model  string `json:"model,omitempty"`
-	Tokens []int  `json:"tokens"`
-}
-
 // Detokenize returns the text of tokens.
 func (c *Client) Detokenize(ctx context.Context, model string, tokens []int) (string, Call, error) {
 	if tokens == nil {
 		tokens = []int{}
 	}
-	body, err := json.Marshal(detokenizeRequest{Model: model, Tokens: tokens})
-	if err != nil {
-		return "", Call{}, c.errorf("endpoint: %s: encode request: %w", pathDetokenize, err)
-	}
-	r, call, err := c.post(ctx, pathDetokenize, body, false)
+	r, call, err := c.post(ctx, pathDetokenize, encodeDetokenizeRequest(model, tokens), false)
 	if err != nil {
 		return "", call, err
 	}
@@ -164,7 +146,11 @@ func EncodeCompletionsStream(req *CompletionRequest) (StreamRequest, error) {
 	}
 	r := *req
 	r.Stream = true
-	return encodeStream(pathCompletions, &r)
+	body, err := encodeCompletionRequest(&r)
+	if err != nil {
+		return StreamRequest{}, fmt.Errorf("endpoint: %s: encode request: %w", pathCompletions, err)
+	}
+	return StreamRequest{path: pathCompletions, body: body}, nil
 }
 
 // EncodeChatStream encodes req with stream: true.
@@ -174,15 +160,11 @@ func EncodeChatStream(req *ChatRequest) (StreamRequest, error) {
 	}
 	r := *req
 	r.Stream = true
-	return encodeStream(pathChat, &r)
-}
-
-func encodeStream(path apiPath, req any) (StreamRequest, error) {
-	body, err := json.Marshal(req)
+	body, err := json.Marshal(&r)
 	if err != nil {
-		return StreamRequest{}, fmt.Errorf("endpoint: %s: encode request: %w", path, err)
+		return StreamRequest{}, fmt.Errorf("endpoint: %s: encode request: %w", pathChat, err)
 	}
-	return StreamRequest{path: path, body: body}, nil
+	return StreamRequest{path: pathChat, body: body}, nil
 }
 
 // SendStream sends an encoded streamed request and returns its stream.

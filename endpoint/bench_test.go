@@ -10,8 +10,6 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/valyala/fastjson"
 )
 
 // cpuMeter reports CPU time per op (user+sys, the in-process test server
@@ -156,18 +154,7 @@ func BenchmarkCompletionsStream(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		n := 0
-		for {
-			ch, err := s.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += ch.Tokens
-		}
-		s.Close()
+		n := drainTokens(b, s)
 		if n != 64 {
 			b.Fatalf("%d tokens", n)
 		}
@@ -182,10 +169,10 @@ func BenchmarkDecodeCompletion(b *testing.B) {
 		b.Run(br.name, func(b *testing.B) {
 			reply := completionReply(br.positions, br.topK)
 			b.SetBytes(int64(len(reply)))
-			var p fastjson.Parser
+			var d fastDecoder
 			m := startCPU(b)
 			for range b.N {
-				if _, err := decodeCompletion(&p, reply); err != nil {
+				if _, err := decodeCompletion(&d, reply); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -224,4 +211,106 @@ func BenchmarkSSEReader(b *testing.B) {
 		}
 	}
 	m.stop(b)
+}
+
+// simEvents are the events of a simulator stream, byte for byte as
+// simulator/render.go writes them (`evalbench serve`, then a streamed
+// curl): a token, a token whose text needs an escape, the finish and the
+// usage chunk, and the chat equivalents.
+var simEvents = []struct {
+	name string
+	chat bool
+	data string
+}{
+	{"token", false, `{"id":"cmpl-0bac8d275ea98460d499ea3cd494861b","object":"text_completion","model":"demo","choices":[{"index":0,"text":" want","token":1118,"finish_reason":null,"logprobs":null}],"created":1796158461}`},
+	{"escaped", false, `{"id":"cmpl-0bac8d275ea98460d499ea3cd494861b","object":"text_completion","model":"demo","choices":[{"index":0,"text":"\\","token":95,"finish_reason":null,"logprobs":null}],"created":1796158461}`},
+	{"finish", false, `{"id":"cmpl-0bac8d275ea98460d499ea3cd494861b","object":"text_completion","model":"demo","choices":[{"index":0,"text":"","finish_reason":"length","logprobs":null}],"created":1796158461}`},
+	{"usage", false, `{"id":"cmpl-0bac8d275ea98460d499ea3cd494861b","object":"text_completion","model":"demo","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":16,"total_tokens":23},"created":1796158461}`},
+	{"chat", true, `{"id":"chatcmpl-6650b8e529337e9b4e558a08801d29fa","object":"chat.completion.chunk","model":"demo","choices":[{"index":0,"delta":{"content":" want"},"finish_reason":null,"logprobs":null}],"usage":null,"created":1796158461}`},
+}
+
+// BenchmarkDecodeStreamEvent is one stream event through the fast path, the
+// wire struct reused as a Stream reuses it: the per-event decoding cost of
+// a load generator.
+func BenchmarkDecodeStreamEvent(b *testing.B) {
+	for _, ev := range simEvents {
+		b.Run(ev.name, func(b *testing.B) {
+			data := []byte(ev.data)
+			var d fastDecoder
+			var wc completionChunkWire
+			var wh chatChunkWire
+			b.SetBytes(int64(len(data)))
+			m := startCPU(b)
+			for range b.N {
+				var ok bool
+				if ev.chat {
+					wh = chatChunkWire{Choices: wh.Choices[:0]}
+					ok = d.fastChat(data, &wh)
+				} else {
+					wc = completionChunkWire{Choices: wc.Choices[:0]}
+					ok = d.fastCompletion(data, &wc)
+				}
+				if !ok {
+					b.Fatal("the fast path declined")
+				}
+			}
+			m.stop(b)
+		})
+	}
+}
+
+// simStreamBody is a completions stream as the simulator writes it for
+// `evalbench load`: tokens events, the finish and the usage chunk, [DONE].
+func simStreamBody(tokens int) []byte {
+	var buf bytes.Buffer
+	head := `data: {"id":"cmpl-0bac8d275ea98460d499ea3cd494861b","object":"text_completion","model":"demo","choices":[`
+	for i := range tokens {
+		fmt.Fprintf(&buf, `%s{"index":0,"text":" w%d","token":%d,"finish_reason":null,"logprobs":null}],"created":1796158461}`+"\n\n", head, i, 1000+i)
+	}
+	buf.WriteString(head + `{"index":0,"text":"","finish_reason":"length","logprobs":null}],"created":1796158461}` + "\n\n")
+	fmt.Fprintf(&buf, `data: {"id":"cmpl-0bac8d275ea98460d499ea3cd494861b","object":"text_completion","model":"demo","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":%d,"total_tokens":%d},"created":1796158461}`+"\n\n", tokens, 7+tokens)
+	buf.WriteString("data: [DONE]\n\n")
+	return buf.Bytes()
+}
+
+// BenchmarkStreamFromMemory reads a 16-token simulator stream through a
+// Stream with the body in memory: everything the client does per event
+// (SSE framing, decoding, chunks) but the network.
+func BenchmarkStreamFromMemory(b *testing.B) {
+	const tokens = 16
+	body := simStreamBody(tokens)
+	c, err := New(Options{BaseURL: "http://127.0.0.1:1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	br := bytes.NewReader(body)
+	b.SetBytes(int64(len(body)))
+	m := startCPU(b)
+	for range b.N {
+		br.Reset(body)
+		s := &Stream{c: c, path: pathCompletions, ctx: ctx, actx: ctx, cancel: func() {}, body: io.NopCloser(br), sse: c.getSSE(br)}
+		n := drainTokens(b, s)
+		if n != tokens {
+			b.Fatalf("%d tokens", n)
+		}
+	}
+	m.stop(b)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(tokens+2), "ns/event")
+}
+
+// drainTokens reads s to its end and returns the tokens it carried.
+func drainTokens(b *testing.B, s *Stream) int {
+	defer s.Close()
+	n := 0
+	for {
+		ch, err := s.Next()
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += ch.Tokens
+	}
 }

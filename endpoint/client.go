@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 	"unicode"
-
-	"github.com/valyala/fastjson"
 )
 
 // Base URLs. Paths are appended as {BaseURL}/v1/completions and so on; a
@@ -74,9 +72,9 @@ type Client struct {
 }
 
 type pools struct {
-	bufs    sync.Pool // *bytes.Buffer for reply bodies
-	sses    sync.Pool // *SSEReader for streams
-	parsers fastjson.ParserPool
+	bufs sync.Pool // *bytes.Buffer for reply bodies
+	sses sync.Pool // *SSEReader for streams
+	fast sync.Pool // *fastDecoder
 }
 
 // Gate is waited on before every attempt a client makes, retries included,
@@ -306,6 +304,15 @@ func (c *Client) setHeaders(h http.Header, stream bool) {
 }
 
 const maxPooledBuf = 1 << 20
+
+func (c *Client) getDecoder() *fastDecoder {
+	if d, ok := c.pools.fast.Get().(*fastDecoder); ok {
+		return d
+	}
+	return new(fastDecoder)
+}
+
+func (c *Client) putDecoder(d *fastDecoder) { c.pools.fast.Put(d) }
 
 func (c *Client) getBuf() *bytes.Buffer {
 	if b, ok := c.pools.bufs.Get().(*bytes.Buffer); ok {

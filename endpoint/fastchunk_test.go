@@ -8,9 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
-
-	"github.com/valyala/fastjson"
 )
 
 // strictDecode is what the stream does when the fast path declines.
@@ -59,9 +58,9 @@ func normChat(w chatChunkWire) chatChunkWire {
 // each shape.
 func checkSame(t *testing.T, data []byte) (completion, chat bool) {
 	t.Helper()
-	var p fastjson.Parser
+	var d fastDecoder
 	var fw, sw completionChunkWire
-	if fastCompletion(&p, data, &fw) {
+	if d.fastCompletion(data, &fw) {
 		completion = true
 		if err := strictDecode(data, &sw); err != nil {
 			t.Fatalf("completions %q: the fast path accepted what the strict decoder refuses: %v", data, err)
@@ -71,7 +70,7 @@ func checkSame(t *testing.T, data []byte) (completion, chat bool) {
 		}
 	}
 	var fc, sc chatChunkWire
-	if fastChat(&p, data, &fc) {
+	if d.fastChat(data, &fc) {
 		chat = true
 		if err := strictDecode(data, &sc); err != nil {
 			t.Fatalf("chat %q: the fast path accepted what the strict decoder refuses: %v", data, err)
@@ -118,6 +117,36 @@ func TestFastChunkPaths(t *testing.T) {
 		{"trailing value", `{"choices":[]} {}`, false, false},
 		{"not an object", `[1,2]`, false, false},
 		{"usage details", `{"choices":[],"usage":{"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":1}}}`, false, false},
+
+		// Keys that fold to ours only under Unicode folding, which can
+		// change their length: "ſ" is "s", the Kelvin sign "k".
+		{"long s key", "{\"choices\":[{\"index\":0,\"text\":\"a\",\"token\u017f\":[5]}]}", false, true},
+		{"Kelvin key", "{\"choices\":[{\"text\":\"a\",\"to\u212aen\":7}]}", false, true},
+		{"escaped Kelvin key", `{"choices":[{"text":"a","to\u212aen":7}]}`, false, true},
+		{"escaped key", `{"choices":[{"te\u0078t":"a"}]}`, true, true},
+
+		// Escapes and whitespace.
+		{"surrogate pair", `{"choices":[{"index":0,"text":"\ud83d\ude00"}]}`, true, true},
+		{"high surrogate then another escape", `{"choices":[{"text":"\ud800\u0041"}]}`, false, false},
+		{"low surrogate first", `{"choices":[{"text":"\udc00\ud800"}]}`, false, false},
+		{"next to surrogates", `{"choices":[{"text":"\ud7ff\ue000\u0000"}]}`, true, true},
+		{"bad escape", `{"choices":[{"text":"\x41"}]}`, false, false},
+		{"whitespace between tokens", "{\n \"choices\" :\t[ {\"index\":0,\r\n\"text\":\"a\"} ] }", true, true},
+		{"tab in a string", "{\"choices\":[{\"text\":\"a\tb\"}]}", false, false},
+		{"backslash outside strings", `{"choices":[]\}`, false, false},
+
+		// Numbers, which fastjson takes as any run of number characters.
+		{"leading zero", `{"choices":[{"index":01,"text":"a"}]}`, false, false},
+		{"negative leading zero", `{"choices":[{"text":"a","token":-01}]}`, false, false},
+		{"NaN ignored", `{"created":NaN,"choices":[]}`, false, false},
+		{"bad ignored number", `{"created":1.,"choices":[]}`, false, false},
+		{"bad nested ignored number", `{"x":{"y":[0,-]},"choices":[]}`, false, false},
+		{"good nested ignored numbers", `{"system_fingerprint":{"a":[1,-2.5e3,0.0]},"created":1e3,"choices":[]}`, true, true},
+		{"exponent index", `{"choices":[{"index":1e0,"text":"a"}]}`, false, false},
+		{"negative zero index", `{"choices":[{"index":-0,"text":"a"}]}`, true, true},
+		{"largest token", `{"choices":[{"text":"a","token":9223372036854775807}]}`, true, true},
+		{"smallest token", `{"choices":[{"text":"a","token":-9223372036854775808}]}`, true, true},
+		{"token past int64", `{"choices":[{"text":"a","token":9223372036854775808}]}`, false, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			completion, chat := checkSame(t, []byte(c.data))
@@ -125,6 +154,101 @@ func TestFastChunkPaths(t *testing.T) {
 				t.Errorf("fast path taken: completions %v, chat %v; want %v, %v", completion, chat, c.completion, c.chat)
 			}
 		})
+	}
+}
+
+// badNumbers are literals fastjson's parser takes as numbers and
+// encoding/json refuses.
+var badNumbers = []string{"01", "-01", "00", "-", "1.", ".5", "1e", "1e+", "+1", "--1", "1.2.3", "1e5e5",
+	"NaN", "nan", "Inf", "-inf", "+Inf", "0.e1", "+1234567890123456789", "-0000000000000000001"}
+
+// numberSpans returns where data's numbers are: digit and minus runs
+// outside strings.
+func numberSpans(data []byte) [][2]int {
+	var spans [][2]int
+	in := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case !in && (c == '-' || '0' <= c && c <= '9'):
+			j := i
+			for j < len(data) && bytes.IndexByte([]byte("0123456789.eE+-"), data[j]) >= 0 {
+				j++
+			}
+			spans = append(spans, [2]int{i, j})
+			i = j - 1
+		}
+	}
+	return spans
+}
+
+// Every number the fast path meets is checked, whether it reads it or
+// skips it: each number of each event, swapped for a bad one, must not
+// get past the fast path.
+func TestFastChunkNumbers(t *testing.T) {
+	events := []string{
+		`{"system_fingerprint":{"a":[1,{"b":2}]},"seed":[3],"created":4,"choices":[{"index":5,"text":"a","token":6,"tokens":[7,8],"finish_reason":null,"logprobs":null,"x":9}],"usage":{"prompt_tokens":10,"completion_tokens":11,"total_tokens":12,"y":13}}`,
+		`{"event":"token_sampled","index":0,"text":" hi","token":[42,43]}`,
+		`{"choices":[{"index":0,"delta":{"content":"x","z":[14]},"finish_reason":null}],"usage":null}`,
+	}
+	for _, ev := range simEvents {
+		events = append(events, ev.data)
+	}
+	files, _ := filepath.Glob("testdata/streams/*.sse")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range bytes.Lines(b) {
+			if d, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+				events = append(events, string(bytes.TrimSpace(d)))
+			}
+		}
+	}
+	n := 0
+	for _, ev := range events {
+		data := []byte(ev)
+		for _, s := range numberSpans(data) {
+			for _, bad := range badNumbers {
+				mutated := slices.Concat(data[:s[0]], []byte(bad), data[s[1]:])
+				checkSame(t, mutated)
+				n++
+			}
+		}
+	}
+	if n < 500 {
+		t.Fatalf("only %d mutations: the events hold fewer numbers than they should", n)
+	}
+}
+
+// specialEnd reads eight bytes at a time; every byte in every position,
+// before and after other bytes, must be found as a byte at a time would.
+func TestSpecialEnd(t *testing.T) {
+	special := func(c byte) bool { return c == '\\' || c < 0x20 || c >= 0x80 }
+	buf := make([]byte, 24)
+	for c := range 256 {
+		for p := range 17 {
+			for _, after := range []byte{'a', '\\', 0, 0xff, '"'} {
+				for i := range buf {
+					buf[i] = 'a'
+				}
+				buf[p], buf[p+1] = byte(c), after
+				want := p
+				if !special(byte(c)) {
+					want = p + 1
+					if !special(after) {
+						want = len(buf)
+					}
+				}
+				if got := specialEnd(buf, 0); got != want {
+					t.Fatalf("byte %#x at %d, then %#x: %d, want %d", c, p, after, got, want)
+				}
+			}
+		}
 	}
 }
 

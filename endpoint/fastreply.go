@@ -15,16 +15,16 @@ import (
 // the same result or its precise error. A fuzz test holds the two together.
 
 var (
-	completionReplyKeys  = []string{"id", "object", "model", "created", "choices", "usage"}
-	completionChoiceWKey = []string{"index", "text", "seed", "finish_reason", "tokens", "logprobs"}
-	logprobsKeys         = []string{"text_offset", "token_logprobs", "tokens", "top_logprobs"}
+	completionReplyKeys  = keys("id", "object", "model", "created", "choices", "usage")
+	completionChoiceWKey = keys("index", "text", "seed", "finish_reason", "tokens", "logprobs")
+	logprobsKeys         = keys("text_offset", "token_logprobs", "tokens", "top_logprobs")
 )
 
 // fastCompletionReply fills w (zero) from a completions reply, or reports
 // false.
-func fastCompletionReply(p *fastjson.Parser, data []byte, w *completionWire) bool {
-	v := parseEvent(p, data)
-	return v != nil && object(v, completionReplyKeys, func(key string, x *fastjson.Value) bool {
+func (d *fastDecoder) fastCompletionReply(data []byte, w *completionWire) bool {
+	v := d.parse(data)
+	return v != nil && d.object(v, completionReplyKeys, func(key string, x *fastjson.Value) bool {
 		switch key {
 		case "id":
 			return fastString(x, &w.ID)
@@ -33,13 +33,13 @@ func fastCompletionReply(p *fastjson.Parser, data []byte, w *completionWire) boo
 		case "model":
 			return fastString(x, &w.Model)
 		case "created":
-			return fastInt64Ptr(x, &w.Created)
+			return d.fastInt64Ptr(x, &w.Created)
 		case "choices":
-			return objects(x, &w.Choices, completionChoiceWKey, completionReplyChoiceField)
+			return objects(d, x, &w.Choices, completionChoiceWKey, completionReplyChoiceField)
 		}
 		// usage: a Usage value, which null leaves as it is.
 		var u *Usage
-		if !fastUsage(x, &u) {
+		if !d.fastUsage(x, &u) {
 			return false
 		}
 		if u != nil {
@@ -49,32 +49,32 @@ func fastCompletionReply(p *fastjson.Parser, data []byte, w *completionWire) boo
 	})
 }
 
-func completionReplyChoiceField(c *completionChoiceWire, key string, x *fastjson.Value) bool {
+func completionReplyChoiceField(d *fastDecoder, c *completionChoiceWire, key string, x *fastjson.Value) bool {
 	switch key {
 	case "index":
-		return fastInt(x, &c.Index)
+		return d.fastInt(x, &c.Index)
 	case "text":
 		return fastString(x, &c.Text)
 	case "seed":
-		return fastSeed(x, &c.Seed)
+		return d.fastSeed(x, &c.Seed)
 	case "finish_reason":
-		return fastString(x, &c.FinishReason)
+		return fastFinish(x, &c.FinishReason)
 	case "tokens":
-		l, ok := fastInts(x)
+		l, ok := d.fastInts(x)
 		c.Tokens = l
 		return ok
 	}
-	return fastLogprobs(x, &c.Logprobs)
+	return d.fastLogprobs(x, &c.Logprobs)
 }
 
-func fastInt64Ptr(v *fastjson.Value, dst **int64) bool {
+func (d *fastDecoder) fastInt64Ptr(v *fastjson.Value, dst **int64) bool {
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return true
 	case fastjson.TypeNumber:
-		n, err := v.Int64()
+		n, ok := d.int64(v)
 		*dst = &n
-		return err == nil
+		return ok
 	}
 	return false
 }
@@ -82,36 +82,40 @@ func fastInt64Ptr(v *fastjson.Value, dst **int64) bool {
 // fastSeed reads a seed as seedWire does from a number: its literal as an
 // unsigned integer, else no seed. A seed sent as a string goes to the
 // strict decoder, which reads the string's raw bytes.
-func fastSeed(v *fastjson.Value, dst *seedWire) bool {
+func (d *fastDecoder) fastSeed(v *fastjson.Value, dst *seedWire) bool {
 	switch v.Type() {
 	case fastjson.TypeNumber:
-		var buf [32]byte
-		if n, err := strconv.ParseUint(string(v.MarshalTo(buf[:0])), 10, 64); err == nil {
+		lit, ok := d.number(v)
+		if n, err := strconv.ParseUint(string(lit), 10, 64); ok && err == nil {
 			*dst = seedWire{v: n, ok: true}
 		}
-		return true
+		return ok
 	case fastjson.TypeString:
 		return false
 	}
-	return true // null, a list, an object: no seed, as seedWire reads them
+	// null, a list, an object: no seed, as seedWire reads them.
+	return d.validNumbers(v)
 }
 
 // fastFloat reads a number as encoding/json does: strconv.ParseFloat of
 // its literal (fastjson's own parser can round differently past 15
 // digits, and log-likelihoods are compared exactly).
-func fastFloat(v *fastjson.Value) (float64, bool) {
+func (d *fastDecoder) fastFloat(v *fastjson.Value) (float64, bool) {
 	if v.Type() != fastjson.TypeNumber {
 		return 0, false
 	}
-	var buf [32]byte
-	f, err := strconv.ParseFloat(string(v.MarshalTo(buf[:0])), 64)
+	lit, ok := d.number(v)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(lit), 64)
 	return f, err == nil
 }
 
 // fastLogprobs reads the current logprobs object or the legacy list of
 // floats; null leaves dst nil. Any null inside is for the strict decoder,
 // which refuses some and allows others.
-func fastLogprobs(v *fastjson.Value, dst **Logprobs) bool {
+func (d *fastDecoder) fastLogprobs(v *fastjson.Value, dst **Logprobs) bool {
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return true
@@ -119,7 +123,7 @@ func fastLogprobs(v *fastjson.Value, dst **Logprobs) bool {
 		a, _ := v.Array()
 		lp := &Logprobs{TokenLogprobs: make([]float64, len(a)), Legacy: true}
 		for i, x := range a {
-			f, ok := fastFloat(x)
+			f, ok := d.fastFloat(x)
 			if !ok {
 				return false
 			}
@@ -133,20 +137,20 @@ func fastLogprobs(v *fastjson.Value, dst **Logprobs) bool {
 	}
 	lp := &Logprobs{}
 	*dst = lp
-	return object(v, logprobsKeys, func(key string, x *fastjson.Value) bool {
+	return d.object(v, logprobsKeys, func(key string, x *fastjson.Value) bool {
 		if x.Type() != fastjson.TypeArray {
 			return false
 		}
 		a, _ := x.Array()
 		switch key {
 		case "text_offset":
-			l, ok := fastInts(x)
+			l, ok := d.fastInts(x)
 			lp.TextOffset = l
 			return ok
 		case "token_logprobs":
 			lp.TokenLogprobs = make([]float64, len(a))
 			for i, y := range a {
-				f, ok := fastFloat(y)
+				f, ok := d.fastFloat(y)
 				if !ok {
 					return false
 				}
@@ -177,7 +181,7 @@ func fastLogprobs(v *fastjson.Value, dst **Logprobs) bool {
 					return
 				}
 				var f float64
-				f, ok = fastFloat(z)
+				f, ok = d.fastFloat(z)
 				m[string(k)] = f
 			})
 			if !ok {

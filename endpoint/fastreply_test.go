@@ -5,9 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
-
-	"github.com/valyala/fastjson"
 )
 
 // normReply treats empty and nil lists alike, as the code after decoding
@@ -45,9 +44,9 @@ func normReply(w completionWire) completionWire {
 // reads differently or refuses, and says whether it accepted it.
 func checkReply(t *testing.T, data []byte) bool {
 	t.Helper()
-	var p fastjson.Parser
+	var d fastDecoder
 	var fw, sw completionWire
-	if !fastCompletionReply(&p, data, &fw) {
+	if !d.fastCompletionReply(data, &fw) {
 		return false
 	}
 	if err := json.Unmarshal(data, &sw); err != nil {
@@ -86,6 +85,36 @@ func TestFastReplyPaths(t *testing.T) {
 				t.Errorf("fast path taken: %v, want %v", got, c.fast)
 			}
 		})
+	}
+}
+
+// Every number of a reply, swapped for one encoding/json refuses, must
+// not get past the fast path (see TestFastChunkNumbers).
+func TestFastReplyNumbers(t *testing.T) {
+	replies := [][]byte{
+		completionReply(2, 3),
+		[]byte(`{"created":1,"choices":[{"index":0,"seed":[1,{"a":2}],"logprobs":[-0.5,-1],"x":[3]}],"usage":{"prompt_tokens":4,"z":5}}`),
+		[]byte(`{"choices":[{"seed":6,"logprobs":{"text_offset":[7],"token_logprobs":[-8],"tokens":["a"],"top_logprobs":[{"a":-9}],"w":10}}]}`),
+	}
+	files, _ := filepath.Glob("testdata/replies/*.json")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies = append(replies, b)
+	}
+	n := 0
+	for _, data := range replies {
+		for _, s := range numberSpans(data) {
+			for _, bad := range badNumbers {
+				checkReply(t, slices.Concat(data[:s[0]], []byte(bad), data[s[1]:]))
+				n++
+			}
+		}
+	}
+	if n < 500 {
+		t.Fatalf("only %d mutations", n)
 	}
 }
 

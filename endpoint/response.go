@@ -3,8 +3,6 @@ package endpoint
 import (
 	"encoding/json"
 	"strconv"
-
-	"github.com/valyala/fastjson"
 )
 
 // CompletionResponse is a /v1/completions reply.
@@ -128,9 +126,9 @@ var chatShape = obj(f("id", strNode), f("object", strNode), f("model", strNode),
 
 // decodeCompletion decodes a completions reply: with fastjson (p) when it
 // has the usual shape, else strictly.
-func decodeCompletion(p *fastjson.Parser, data []byte) (*CompletionResponse, error) {
+func decodeCompletion(d *fastDecoder, data []byte) (*CompletionResponse, error) {
 	var w completionWire
-	if !fastCompletionReply(p, data, &w) {
+	if !d.fastCompletionReply(data, &w) {
 		w = completionWire{}
 		if err := json.Unmarshal(data, &w); err != nil {
 			return nil, explainDecode(completionShape, data, err)

@@ -309,9 +309,9 @@ func (s *Stream) decodeCompletion(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wc = completionChunkWire{Choices: choices}
 	w := &s.wc
-	p := s.c.pools.parsers.Get()
-	fast := fastCompletion(p, data, w)
-	s.c.pools.parsers.Put(p)
+	d := s.c.getDecoder()
+	fast := d.fastCompletion(data, w)
+	s.c.putDecoder(d)
 	if !fast {
 		clear(w.Choices[:cap(w.Choices)])
 		s.wc = completionChunkWire{Choices: w.Choices[:0]}
@@ -392,9 +392,9 @@ func (s *Stream) decodeChat(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wh = chatChunkWire{Choices: choices}
 	w := &s.wh
-	p := s.c.pools.parsers.Get()
-	fast := fastChat(p, data, w)
-	s.c.pools.parsers.Put(p)
+	d := s.c.getDecoder()
+	fast := d.fastChat(data, w)
+	s.c.putDecoder(d)
 	if !fast {
 		clear(w.Choices[:cap(w.Choices)])
 		s.wh = chatChunkWire{Choices: w.Choices[:0]}

@@ -110,12 +110,34 @@ func (j *Journal) syncLoop(stopTick func()) {
 	}
 }
 
+// lineBufs holds encoding buffers for Append, which runs on many goroutines
+// at once and encodes outside the lock; a line is copied into the bufio
+// buffer before its buffer goes back.
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledLine keeps one huge sample (a long error text) from pinning its
+// buffer in the pool for the rest of the run.
+const maxPooledLine = 64 << 10
+
 // Append writes one sample as a line.
 func (j *Journal) Append(s *Sample) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("results: encode sample %s: %w", s.ID, err)
+	bp := lineBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledLine {
+			lineBufs.Put(bp)
+		}
+	}()
+	b, ok := s.appendJSON((*bp)[:0])
+	if !ok {
+		// Only json.Marshal knows its own error; and should it encode what
+		// appendJSON refused, its bytes are the reference anyway.
+		var err error
+		if b, err = json.Marshal(s); err != nil {
+			return fmt.Errorf("results: encode sample %s: %w", s.ID, err)
+		}
 	}
+	b = append(b, '\n')
+	*bp = b[:0]
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -124,7 +146,6 @@ func (j *Journal) Append(s *Sample) error {
 	if j.err != nil {
 		return j.err
 	}
-	b = append(b, '\n')
 	if _, err := j.w.Write(b); err != nil {
 		j.err = fmt.Errorf("results: write journal: %w", err)
 		return j.err

@@ -3,7 +3,6 @@ package results
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -586,45 +585,4 @@ func appendJSONString(b []byte, s string) []byte {
 		return strconv.AppendQuote(b, s)
 	}
 	return append(b, q...)
-}
-
-// ReadLoadRequests streams the lines of a requests.jsonl file to fn, in file
-// order. A torn last line (a crash mid-write) is skipped; a bad line
-// elsewhere is an error naming the line.
-func ReadLoadRequests(ctx context.Context, path string, fn func(*LoadRequest) error) (n int, torn bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false, fmt.Errorf("results: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 256<<10)
-	for line := 1; ; line++ {
-		if line%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return n, torn, err
-			}
-		}
-		b, rerr := r.ReadBytes('\n')
-		if len(b) == 0 && rerr == io.EOF {
-			return n, torn, nil
-		}
-		if rerr != nil && rerr != io.EOF {
-			return n, torn, fmt.Errorf("results: %s:%d: %w", path, line, rerr)
-		}
-		var q LoadRequest
-		perr := json.Unmarshal(bytes.TrimSpace(b), &q)
-		if perr == nil {
-			perr = q.Validate()
-		}
-		if perr != nil || rerr == io.EOF {
-			if rerr == io.EOF || atEOF(r) {
-				return n, true, nil
-			}
-			return n, torn, fmt.Errorf("results: %s:%d: %v", path, line, perr)
-		}
-		n++
-		if err := fn(&q); err != nil {
-			return n, torn, err
-		}
-	}
 }

@@ -107,3 +107,22 @@ func BenchmarkTokenize(b *testing.B) {
 		tk.Tokenize(text)
 	}
 }
+
+// BenchmarkDecodeLetterRequest is the decoding of one letter-scoring body
+// (a 2 KB prompt, one forced token, logprobs=20): the completionsRequest
+// and the prompt's text, as the completions handler gets them.
+func BenchmarkDecodeLetterRequest(b *testing.B) {
+	body := letterRequestBody(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var req completionsRequest
+		text, textOK, e := decodeCompletions(body, &req)
+		if e == nil && !textOK {
+			text, e = promptText(req.Prompt)
+		}
+		if e != nil || len(text) < 2000 || len(req.ForcedOutputTokens) != 1 {
+			b.Fatalf("%v: %d bytes of prompt, forced %v", e, len(text), req.ForcedOutputTokens)
+		}
+	}
+}

@@ -8,7 +8,8 @@ import (
 
 func (s *Server) completions(w http.ResponseWriter, r *http.Request, rt route, f fault, body []byte, arrived time.Time) {
 	var req completionsRequest
-	if e := decode(body, &req); e != nil {
+	text, textOK, e := decodeCompletions(body, &req)
+	if e != nil {
 		s.fail(w, rt.path, e)
 		return
 	}
@@ -17,7 +18,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, rt route, f
 		s.fail(w, rt.path, e)
 		return
 	}
-	gr, stream, usage, e := s.completionsRequest(&req)
+	gr, stream, usage, e := s.completionsRequest(&req, text, textOK)
 	if e != nil {
 		s.fail(w, rt.path, e)
 		return
@@ -30,7 +31,8 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, rt route, f
 }
 
 // completionsRequest validates a completions body into a generation.
-func (s *Server) completionsRequest(req *completionsRequest) (gr *genRequest, stream, usage bool, e *apiError) {
+// text is the prompt's text when the decoder already read it (textOK).
+func (s *Server) completionsRequest(req *completionsRequest, text string, textOK bool) (gr *genRequest, stream, usage bool, e *apiError) {
 	gr = &genRequest{topK: -1}
 	hasPrompt, hasTokens := !isNull(req.Prompt), req.Tokens != nil
 	promptField := "prompt"
@@ -41,9 +43,10 @@ func (s *Server) completionsRequest(req *completionsRequest) (gr *genRequest, st
 	case hasPrompt && hasTokens:
 		return nil, false, false, invalid("tokens", "send either prompt or tokens, not both")
 	case hasPrompt:
-		text, e := promptText(req.Prompt)
-		if e != nil {
-			return nil, false, false, e
+		if !textOK {
+			if text, e = promptText(req.Prompt); e != nil {
+				return nil, false, false, e
+			}
 		}
 		gr.prompt = s.tok.Tokenize(text)
 	case hasTokens:

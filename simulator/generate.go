@@ -85,6 +85,12 @@ func newSeq(l *lm, r *genRequest, index int) *seq {
 	capHint := min(r.maxOut, 256)
 	if r.forced != nil {
 		capHint = len(r.forced)
+		if r.topK >= 0 {
+			// A scoring request's records have known sizes: one
+			// allocation each instead of regrowing them token by token.
+			s.lps, s.offsets, s.chosen = make([]float64, 0, capHint), make([]int, 0, capHint), make([]bool, 0, capHint)
+			s.tops = make([]topEntry, 0, capHint*r.topK)
+		}
 	}
 	s.toks = make([]int, 0, capHint)
 	return s
@@ -111,6 +117,7 @@ func (s *seq) step() bool {
 		r := p.rankOf(tok)
 		s.lps = append(s.lps, p.lp[r])
 		in := r < k
+		s.tops = slices.Grow(s.tops, k) // else appending k one by one grows it several times per token
 		for i := 0; i < k; i++ {
 			s.tops = append(s.tops, topEntry{p.tokenAt(i), p.lp[i]})
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -260,4 +261,84 @@ func golden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
+}
+
+// clientRequest is the completions body the project's client sends,
+// copied from endpoint.CompletionRequest (its fields, tags and omitempty
+// rules) rather than imported, so the simulator's tests build whatever
+// state the client package is in.
+type clientRequest struct {
+	Model              string                `json:"model,omitempty"`
+	Prompt             string                `json:"prompt,omitempty"`
+	Tokens             []int                 `json:"tokens,omitempty"`
+	ForcedOutputTokens []int                 `json:"forced_output_tokens,omitempty"`
+	Logprobs           *int                  `json:"logprobs,omitempty"`
+	MaxTokens          *int                  `json:"max_tokens,omitempty"`
+	MaxTotalTokens     *int                  `json:"max_total_tokens,omitempty"`
+	MinTokens          *int                  `json:"min_tokens,omitempty"`
+	MinTotalTokens     *int                  `json:"min_total_tokens,omitempty"`
+	Temperature        *float64              `json:"temperature,omitempty"`
+	TopK               *int                  `json:"top_k,omitempty"`
+	TopP               *float64              `json:"top_p,omitempty"`
+	Seed               *int64                `json:"seed,omitempty"`
+	Stop               []string              `json:"stop,omitempty"`
+	N                  *int                  `json:"n,omitempty"`
+	ResponseFormat     *clientResponseFormat `json:"response_format,omitempty"`
+	Stream             bool                  `json:"stream,omitempty"`
+	StreamOptions      *clientStreamOptions  `json:"stream_options,omitempty"`
+}
+
+type clientResponseFormat struct {
+	Type       string `json:"type"`
+	JSONSchema *struct {
+		Schema json.RawMessage `json:"schema"`
+	} `json:"json_schema,omitempty"`
+	Schema string `json:"schema,omitempty"`
+}
+
+type clientStreamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (r clientRequest) body(t testing.TB) []byte {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// letterPrompt is a nine-shot multiple-choice prompt of about 2 KB, the
+// shape the letter scorer sends: a header, solved questions, and one left
+// open after "Answer:".
+func letterPrompt() string {
+	var b strings.Builder
+	b.WriteString("The following are multiple choice questions (with answers) about high school biology.\n\n")
+	qs := []struct{ q, a, b, c, d, ans string }{
+		{"Which of the following is NOT a function of the cell membrane?", "transport of molecules", "cell signalling", "photosynthesis", "adhesion to other cells", "C"},
+		{"In a population of 1,000 plants, 160 show the recessive phenotype. Assuming Hardy-Weinberg equilibrium, what is the frequency of the dominant allele?", "0.16", "0.4", "0.6", "0.84", "C"},
+		{"Which organelle is the site of the Krebs cycle in eukaryotic cells?", "ribosome", "mitochondrial matrix", "Golgi apparatus", "smooth endoplasmic reticulum", "B"},
+		{"A scientist crosses two heterozygous pea plants (Tt x Tt). What fraction of the offspring is expected to be tall & homozygous?", "1/4", "1/2", "3/4", "none", "A"},
+		{"Which of these molecules carries amino acids to the ribosome during translation?", "mRNA", "rRNA", "tRNA", "DNA polymerase", "C"},
+		{"During which phase of mitosis do sister chromatids separate and move toward opposite poles of the cell?", "prophase", "metaphase", "anaphase", "telophase", "C"},
+		{"A population of finches on an island shows an increase in average beak depth after a drought that left only large, hard seeds. This is an example of", "genetic drift", "directional selection", "stabilizing selection", "the founder effect", "B"},
+		{"Which of the following best explains why the \"R-group\" of an amino acid determines its chemical properties?", "It forms the peptide bond", "It is identical in every amino acid", "It differs between amino acids and may be polar, nonpolar or charged", "It binds only to water", "C"},
+		{"What is the primary role of the light-dependent reactions of photosynthesis?", "to fix carbon dioxide into sugar", "to produce ATP and NADPH", "to release glucose into the stroma", "to break down starch", "B"},
+	}
+	for _, q := range qs {
+		fmt.Fprintf(&b, "%s\nA. %s\nB. %s\nC. %s\nD. %s\nAnswer: %s\n\n", q.q, q.a, q.b, q.c, q.d, q.ans)
+	}
+	b.WriteString("Enzymes speed up chemical reactions in living organisms. Which statement best describes how an enzyme affects a reaction?\n" +
+		"A. It raises the activation energy so that fewer molecules react\nB. It lowers the activation energy of the reaction\n" +
+		"C. It changes the equilibrium constant of the reaction\nD. It is consumed as the reaction proceeds\nAnswer:")
+	return b.String()
+}
+
+// letterRequestBody is one letter-scoring request as the client sends it:
+// the prompt, the first label forced, the top 20 alternatives asked for.
+func letterRequestBody(t testing.TB) []byte {
+	return clientRequest{Model: "demo", Prompt: letterPrompt(), ForcedOutputTokens: []int{319}, Logprobs: ptr(20), MaxTokens: ptr(1)}.body(t)
 }

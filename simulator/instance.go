@@ -82,3 +82,13 @@ func (i *Instance) shutdown() {
 		}
 	})
 }
+
+// EmbeddedProcs is the GOMAXPROCS for a process that runs an Instance
+// beside the client it serves, given the process's default procs. Run as
+// two processes, client and server would each have procs; embedded, they
+// share one scheduler, and with procs Ps a burst of replies waits for a P
+// while the CPUs are not busy (both sides spend a fifth of their time in
+// loopback syscalls and wake-ups). Measured on 2 cores, 64 letter requests
+// in flight at 20 ms: wall time 1.17× the latency bound with 2 Ps, 1.10×
+// with 4, 1.13× with the server in its own process.
+func EmbeddedProcs(procs int) int { return 2 * max(procs, 1) }

@@ -80,6 +80,26 @@ func appendFloat(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
+// floatText holds the appendFloat text of a fixed set of values, keyed by
+// their bits. Shortest formatting costs about as much as the rest of a
+// top-20 logprobs reply, and the values such replies write are the first
+// ranks of a few fixed profiles.
+type floatText map[uint64][]byte
+
+func (t floatText) add(vs ...float64) {
+	for _, v := range vs {
+		t[math.Float64bits(v)] = appendFloat(nil, v)
+	}
+}
+
+// append writes v as appendFloat would.
+func (t floatText) append(b []byte, v float64) []byte {
+	if text, ok := t[math.Float64bits(v)]; ok {
+		return append(b, text...)
+	}
+	return appendFloat(b, v)
+}
+
 func appendInt(b []byte, v int) []byte { return strconv.AppendInt(b, int64(v), 10) }
 
 func appendUint(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }

@@ -62,6 +62,8 @@ type lm struct {
 
 	// profiles[p][r] is the log-probability of rank r under profile p.
 	profiles [numProfiles][]float64
+	// lpText renders the first lpTextRanks of every profile.
+	lpText floatText
 	// blockLimit bounds the ranks an adapter shuffles (a multiple of four
 	// short of the rare ranks, so rare tokens stay rare).
 	blockLimit int
@@ -87,6 +89,10 @@ type cdfKey struct {
 }
 
 const maxCDFCache = 16 * 32
+
+// lpTextRanks covers the top-20 lists scorers ask for, and the chosen token
+// when it is near them.
+const lpTextRanks = 32
 
 // model identifies one distribution family: an endpoint's base model, or
 // one of its adapters.
@@ -136,6 +142,10 @@ func newLM(tok *Tokenizer, seed uint64) *lm {
 			lp[r] = x - z
 		}
 		l.profiles[p] = lp
+	}
+	l.lpText = floatText{}
+	for _, lp := range l.profiles {
+		l.lpText.add(lp[:min(lpTextRanks, len(lp))]...)
 	}
 
 	l.hintOf = make([]int8, l.v)

@@ -36,7 +36,7 @@ func (s *Server) appendCompletionLogprobs(b []byte, q *seq) []byte {
 				b = append(b, "NaN"...)
 				continue
 			}
-			b = appendFloat(b, v)
+			b = s.lm.lpText.append(b, v)
 		}
 		return append(b, ']')
 	}
@@ -68,7 +68,7 @@ func (s *Server) appendCompletionLogprobs(b []byte, q *seq) []byte {
 			}
 			b = appendString(b, s.tok.TokenString(e.tok))
 			b = append(b, ':')
-			b = appendFloat(b, e.lp)
+			b = s.lm.lpText.append(b, e.lp)
 		}
 		if qk.TopLogprobsWithChosen && !q.chosen[i] {
 			if k > 0 {
@@ -76,7 +76,7 @@ func (s *Server) appendCompletionLogprobs(b []byte, q *seq) []byte {
 			}
 			b = appendString(b, s.tok.TokenString(toks[i]))
 			b = append(b, ':')
-			b = appendFloat(b, q.lps[i])
+			b = s.lm.lpText.append(b, q.lps[i])
 		}
 		b = append(b, '}')
 	}
@@ -92,7 +92,7 @@ func (s *Server) appendChatLogprobs(b []byte, q *seq) []byte {
 		b = append(b, `{"token":`...)
 		b = appendString(b, s.tok.TokenString(t))
 		b = append(b, `,"logprob":`...)
-		b = appendFloat(b, lp)
+		b = s.lm.lpText.append(b, lp)
 		b = append(b, `,"bytes":[`...)
 		for i, c := range s.tok.TokenBytes(t) {
 			if i > 0 {

@@ -188,14 +188,15 @@ func TestTemperatureMatchesSoftmax(t *testing.T) {
 		for _, temp := range append([]float64{0}, temps...) {
 			body, _ := json.Marshal(map[string]any{"model": "demo:lora-a", "prompt": prompt, "max_tokens": 1, "temperature": temp})
 			var req completionsRequest
-			if e := decode(body, &req); e != nil {
+			text, textOK, e := decodeCompletions(body, &req)
+			if e != nil {
 				t.Fatal(e)
 			}
 			m, _, e := srv.resolve(dedicated, req.Model)
 			if e != nil {
 				t.Fatal(e)
 			}
-			gr, _, _, e := srv.completionsRequest(&req)
+			gr, _, _, e := srv.completionsRequest(&req, text, textOK)
 			if e != nil {
 				t.Fatal(e)
 			}

@@ -4,9 +4,9 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -186,7 +186,7 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, maxBody), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -195,6 +195,31 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 		return nil, errorf(http.StatusBadRequest, "reading request body: %v", err)
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll with the buffer sized from the declared length up
+// front: io.ReadAll starts at 512 bytes and grows through chunks, which
+// showed in the profile of every request. The declared length is only a
+// hint (-1 for a chunked body), capped so that a false one costs little.
+func readAll(r io.Reader, declared int64) ([]byte, error) {
+	size := 512
+	if declared > 0 {
+		size = int(min(declared, 1<<20)) + 1 // + 1: room to read the EOF without growing
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // decode parses a JSON body into v, turning decoding failures into 422s
@@ -308,7 +333,7 @@ func (s *Server) adapterKey(endpoint, adapter string) uint64 {
 // reply writes a complete response and records its status.
 func (s *Server) reply(w http.ResponseWriter, path string, status int, contentType string, body []byte) {
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
 	s.stats.reply(path, status)
@@ -330,9 +355,17 @@ func (s *Server) putBuf(b *[]byte) {
 // nextID returns a reply's sequence number; ids and unseeded draws hash it.
 func (s *Server) nextID() uint64 { return s.replySeq.Add(1) }
 
+// replyID is prefix and 32 hex digits, written by hand: fmt's reflection
+// showed in the profile of every request.
 func (s *Server) replyID(prefix string, n uint64) string {
 	a, b := mix(s.seed^saltID^n), mix(s.seed^saltID^n^0xFFFF)
-	return fmt.Sprintf("%s%016x%016x", prefix, a, b)
+	id := append(make([]byte, 0, 64), prefix...) // on the stack for the prefixes in use
+	for _, v := range [2]uint64{a, b} {
+		for shift := 60; shift >= 0; shift -= 4 {
+			id = append(id, hexDigits[v>>shift&0xF])
+		}
+	}
+	return string(id)
 }
 
 func unixNow() int64 { return time.Now().Unix() }

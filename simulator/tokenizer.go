@@ -38,6 +38,7 @@ type Tokenizer struct {
 	strs   []string // ID -> unique token string
 	ids    map[string]int
 	maxLen int // longest piece, in bytes
+	trie   pieceTrie
 }
 
 // NewTokenizer builds the fixed vocabulary. Every call yields the same IDs.
@@ -98,6 +99,7 @@ func NewTokenizer() *Tokenizer {
 	for _, w := range strings.Fields(vocabSpacedPieces) {
 		piece(" " + w)
 	}
+	t.trie = newPieceTrie(t.strs, t.maxLen)
 	return t
 }
 
@@ -135,21 +137,17 @@ func (t *Tokenizer) AppendTokens(dst []int, s string) []int {
 	return dst
 }
 
-// appendPieces splits one pre-token by greedy longest match.
+// appendPieces splits one pre-token by greedy longest match: the longest
+// token string of two bytes or more (and at most maxLen) that starts p, or
+// else the byte token of p's first byte.
 func (t *Tokenizer) appendPieces(dst []int, p string) []int {
 	for len(p) > 0 {
-		l := min(t.maxLen, len(p))
-		for ; l > 1; l-- {
-			if id, ok := t.ids[p[:l]]; ok {
-				dst = append(dst, id)
-				break
-			}
+		n, id := t.trie.longest(p)
+		if n == 0 {
+			n, id = 1, firstByteID+int(p[0])
 		}
-		if l <= 1 {
-			dst = append(dst, firstByteID+int(p[0]))
-			l = 1
-		}
-		p = p[l:]
+		dst = append(dst, id)
+		p = p[n:]
 	}
 	return dst
 }
@@ -158,15 +156,22 @@ func (t *Tokenizer) appendPieces(dst []int, p string) []int {
 func preToken(s string) int {
 	r, n := utf8.DecodeRuneInString(s)
 	if r == ' ' && n < len(s) {
-		if r2, n2 := utf8.DecodeRuneInString(s[n:]); !unicode.IsSpace(r2) {
+		if r2, n2 := utf8.DecodeRuneInString(s[n:]); !isSpace(r2) {
 			return n + unitLen(s[n:], r2, n2)
 		}
 	}
-	if unicode.IsSpace(r) {
+	if isSpace(r) {
 		end := n
 		for end < len(s) {
+			if c := s[end]; c < utf8.RuneSelf {
+				if asciiClass[c]&asciiSpace == 0 {
+					break
+				}
+				end++
+				continue
+			}
 			r2, n2 := utf8.DecodeRuneInString(s[end:])
-			if !unicode.IsSpace(r2) {
+			if !isSpace(r2) {
 				break
 			}
 			end += n2
@@ -189,6 +194,13 @@ func unitLen(s string, r rune, n int) int {
 	}
 	end := n
 	for end < len(s) {
+		if c := s[end]; c < utf8.RuneSelf {
+			if asciiClass[c]&asciiWord == 0 {
+				break
+			}
+			end++
+			continue
+		}
 		r2, n2 := utf8.DecodeRuneInString(s[end:])
 		if !isWordRune(r2) {
 			break
@@ -199,8 +211,37 @@ func unitLen(s string, r rune, n int) int {
 }
 
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiClass[r]&asciiWord != 0
+	}
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsMark(r))
 }
+
+func isSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiClass[r]&asciiSpace != 0
+	}
+	return unicode.IsSpace(r)
+}
+
+// asciiClass caches the unicode predicates for ASCII, which is nearly all
+// of a prompt: the pre-tokenizer asks them of every byte.
+var asciiClass = func() (c [utf8.RuneSelf]uint8) {
+	for r := range rune(utf8.RuneSelf) {
+		if unicode.IsSpace(r) {
+			c[r] |= asciiSpace
+		}
+		if unicode.IsLetter(r) || unicode.IsMark(r) {
+			c[r] |= asciiWord
+		}
+	}
+	return c
+}()
+
+const (
+	asciiSpace = 1 << iota
+	asciiWord
+)
 
 // Detokenize renders token IDs as text; special tokens render as nothing.
 // The result may hold invalid UTF-8 when the IDs split a character.
