@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -31,11 +32,17 @@ type conn struct {
 	client  *endpoint.Client
 	baseURL string
 	sim     *simulator.Instance
+	// procs is the GOMAXPROCS to restore on Close; 0 when unchanged.
+	procs int
 }
 
 func (c *conn) Close() {
 	if c.sim != nil {
 		c.sim.Close()
+	}
+	if c.procs > 0 {
+		runtime.GOMAXPROCS(c.procs)
+		c.procs = 0
 	}
 }
 
@@ -64,6 +71,9 @@ func connect(ctx context.Context, e env, s connSettings) (*conn, error) {
 		}
 		c.sim = inst
 		c.baseURL = inst.URL() + "/dedicated"
+		if e.getenv("GOMAXPROCS") == "" {
+			c.procs = runtime.GOMAXPROCS(simulator.EmbeddedProcs(runtime.GOMAXPROCS(0)))
+		}
 	}
 	// FRIENDLI_TOKEN and FRIENDLI_TEAM go only to FriendliAI's own API: a
 	// container or another server gets a token only when it is named for

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -96,5 +97,36 @@ func TestEnvironmentTokenForFriendli(t *testing.T) {
 	r := evalbench(t, map[string]string{"FRIENDLI_TOKEN": "a b"}, "ping", "--base-url", "https://api.friendli.ai/dedicated", "--model", "demo")
 	if r.code == 0 || !strings.Contains(r.stderr, "token from the environment") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// The embedded simulator brings the Ps a server process would have, and
+// gives them back on Close; a GOMAXPROCS in the environment is the user's
+// and left alone.
+func TestEmbeddedSimulatorProcs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		want int
+	}{
+		{"default", nil, simulator.EmbeddedProcs(before)},
+		{"GOMAXPROCS set", map[string]string{"GOMAXPROCS": "1"}, before},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := env{getenv: func(k string) string { return c.env[k] }}
+			cn, err := connect(t.Context(), e, connSettings{baseURL: "sim"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := runtime.GOMAXPROCS(0)
+			cn.Close()
+			if got != c.want {
+				t.Errorf("GOMAXPROCS %d with the simulator running, want %d", got, c.want)
+			}
+			if after := runtime.GOMAXPROCS(0); after != before {
+				t.Errorf("GOMAXPROCS %d after Close, want %d back", after, before)
+			}
+		})
 	}
 }

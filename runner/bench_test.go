@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ func writeSynthetic(b *testing.B, n int) string {
 // the bound ⌈N/C⌉ × latency (target ≤ 1.15).
 //
 //	go test ./runner -run '^$' -bench LetterRun -benchtime 1x
+//	GOMAXPROCS=2 go test ./runner -run '^$' -bench LetterRun -benchtime 1x   # without the embedded simulator's extra Ps
 func BenchmarkLetterRun(b *testing.B) {
 	const (
 		questions   = 5000
@@ -82,9 +84,14 @@ func BenchmarkLetterRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	bound := time.Duration(math.Ceil(float64(questions)/concurrency)) * latency
-	// As the command runs it (main.go's gcPercent), unless GOGC is set.
+	// As `evalbench run --base-url sim` runs it (main.go's gcPercent,
+	// connect.go's embedded-simulator procs), unless GOGC or GOMAXPROCS is
+	// set.
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(simulator.EmbeddedProcs(runtime.GOMAXPROCS(0))))
 	}
 	b.ResetTimer()
 	for range b.N {

@@ -70,10 +70,11 @@ func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
 
 	// A first pass validates the whole dataset and counts it, so bad input
 	// fails before any request is paid for and progress can show an ETA.
-	count, layout, skipped, err := survey(ctx, opts)
+	sv, err := survey(ctx, opts)
 	if err != nil {
 		return nil, interrupted(ctx, err)
 	}
+	count, layout := sv.count, sv.layout
 	task := cmp.Or(opts.Task, taskOf(layout))
 	method := cmp.Or(opts.Method, defaultMethod(task))
 	var prompt *scorers.Prompt
@@ -133,7 +134,7 @@ func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
 		return nil, interrupted(ctx, err)
 	}
 	run.Examples = count + len(prev.beyond)
-	run.Invalid = skipped
+	run.Invalid = sv.skipped
 	run.Status, run.Stopped = results.RunRunning, ""
 	if err := results.WriteRun(dir, run); err != nil {
 		return nil, err
@@ -166,7 +167,7 @@ func Run(ctx context.Context, api scorers.API, opts Options) (*Summary, error) {
 			return err
 		}
 		stage, sum.PreflightOK = "", true
-		runErr := dispatch(ctx, api, opts, prompt, method, fewshot, count, prev.done, journal, sum)
+		runErr := dispatch(ctx, api, opts, prompt, method, fewshot, sv, prev.done, journal, sum)
 		if cerr := journal.Close(); runErr == nil && cerr != nil {
 			runErr = cerr
 		}
@@ -234,30 +235,44 @@ func DefaultOut(t time.Time, m endpoint.ModelID) string {
 	return filepath.Join("runs", t.Format("20060102-150405")+"-"+unsafeName.ReplaceAllString(m.String(), "_"))
 }
 
+// surveyed is what the first pass over the dataset found.
+type surveyed struct {
+	count   int
+	layout  datasets.Layout
+	skipped []results.Invalid
+	// head is the first window of examples, in dataset order, kept so the
+	// first requests go out without waiting for a second read.
+	head []job
+}
+
 // survey reads the dataset once, validating every record.
-func survey(ctx context.Context, opts Options) (int, datasets.Layout, []results.Invalid, error) {
+func survey(ctx context.Context, opts Options) (surveyed, error) {
+	var sv surveyed
 	r, err := datasets.Open(ctx, opts.Dataset, opts.DataOptions)
 	if err != nil {
-		return 0, "", nil, err
+		return sv, err
 	}
 	defer r.Close()
-	n := 0
-	for opts.Limit == 0 || n < opts.Limit {
-		if _, err := r.Next(); err == io.EOF {
+	for opts.Limit == 0 || sv.count < opts.Limit {
+		ex, err := r.Next()
+		if err == io.EOF {
 			break
 		} else if err != nil {
-			return 0, "", nil, err
+			return sv, err
 		}
-		n++
+		if sv.count < reorderWindow {
+			sv.head = append(sv.head, job{seq: sv.count, ex: ex})
+		}
+		sv.count++
 	}
-	var skipped []results.Invalid
 	for _, e := range r.Skipped() {
-		skipped = append(skipped, results.Invalid{Error: e.Error()})
+		sv.skipped = append(sv.skipped, results.Invalid{Error: e.Error()})
 	}
-	if n == 0 {
-		return 0, "", nil, fmt.Errorf("runner: dataset %v has no valid examples", opts.Dataset)
+	if sv.count == 0 {
+		return sv, fmt.Errorf("runner: dataset %v has no valid examples", opts.Dataset)
 	}
-	return n, r.Layout(), skipped, nil
+	sv.layout = r.Layout()
+	return sv, nil
 }
 
 // journaled is what an earlier session left in the journal.
@@ -378,7 +393,8 @@ func prefixOrder(batch []job) {
 // dispatch streams the dataset a second time and scores every example that
 // is not done yet, under every model.
 func dispatch(ctx context.Context, api scorers.API, opts Options, prompt *scorers.Prompt, method scorers.Method,
-	fewshot *datasets.FewShot, count int, done map[string]bool, journal *results.Journal, sum *Summary) error {
+	fewshot *datasets.FewShot, sv surveyed, done map[string]bool, journal *results.Journal, sum *Summary) error {
+	count := sv.count
 
 	// Requests in flight outlive an interrupt by opts.Grace; new ones stop
 	// at once (the Limiter watches ctx).
@@ -471,6 +487,10 @@ func dispatch(ctx context.Context, api scorers.API, opts Options, prompt *scorer
 		return err
 	}
 	defer r.Close()
+	// The head is the first window, already read and checked: it goes out
+	// at once, and the reader then skips past it. (send reorders what it
+	// is given; sv.head keeps dataset order for the check below.)
+	send(slices.Clone(sv.head))
 	batch := make([]job, 0, reorderWindow)
 	var readErr error
 	for seq := 0; seq < count && runCtx.Err() == nil; seq++ {
@@ -482,6 +502,13 @@ func dispatch(ctx context.Context, api scorers.API, opts Options, prompt *scorer
 		if err != nil {
 			readErr = err
 			break
+		}
+		if seq < len(sv.head) {
+			if ex.ID != sv.head[seq].ex.ID {
+				readErr = fmt.Errorf("runner: example %d is %q, was %q: did the dataset change during the run?", seq, ex.ID, sv.head[seq].ex.ID)
+				break
+			}
+			continue
 		}
 		batch = append(batch, job{seq: seq, ex: ex})
 		if len(batch) == reorderWindow {
