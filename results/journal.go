@@ -32,6 +32,10 @@ type Journal struct {
 	stop   chan struct{}
 	done   chan struct{}
 	closed bool
+	// lines holds encoding buffers for Append, which runs on many
+	// goroutines at once and encodes outside the lock; a line is copied
+	// into the bufio buffer before its buffer goes back.
+	lines sync.Pool
 }
 
 // journalFile is what the journal needs of its file: an *os.File, or in
@@ -110,21 +114,19 @@ func (j *Journal) syncLoop(stopTick func()) {
 	}
 }
 
-// lineBufs holds encoding buffers for Append, which runs on many goroutines
-// at once and encodes outside the lock; a line is copied into the bufio
-// buffer before its buffer goes back.
-var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
 // maxPooledLine keeps one huge sample (a long error text) from pinning its
 // buffer in the pool for the rest of the run.
 const maxPooledLine = 64 << 10
 
 // Append writes one sample as a line.
 func (j *Journal) Append(s *Sample) error {
-	bp := lineBufs.Get().(*[]byte)
+	bp, _ := j.lines.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
 	defer func() {
 		if cap(*bp) <= maxPooledLine {
-			lineBufs.Put(bp)
+			j.lines.Put(bp)
 		}
 	}()
 	b, ok := s.appendJSON((*bp)[:0])
