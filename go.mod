@@ -3,12 +3,13 @@ module github.com/evalbench/evalbench
 go 1.26.0
 
 require (
+	git.sr.ht/~sbinet/gg v0.7.0 // gonum/plot's PNG canvas, handed an image to draw on in place (no copy)
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0 // latency histograms: mergeable, fixed relative error, O(1) memory
 	github.com/hashicorp/golang-lru/v2 v2.0.7 // bounded tokenize cache, so memory stays flat on any dataset
 	github.com/parquet-go/parquet-go v0.32.0 // reads pyarrow/DuckDB Parquet datasets row group by row group; writes samples.parquet
 	github.com/schollz/progressbar/v3 v3.19.1 // progress bar on a terminal
 	github.com/urfave/cli/v2 v2.27.7 // command-line parsing and --help
-	github.com/valyala/fastjson v1.6.10 // stream events without reflection: the load generator decodes thousands a second
+	github.com/valyala/fastjson v1.6.10 // scoring replies (top-k logprobs) and the simulator's requests, decoded without reflection
 	golang.org/x/sync v0.24.0 // errgroup, semaphore and singleflight for the fan-out
 	golang.org/x/term v0.47.0 // is stderr a terminal (bar) or a log (periodic lines)
 	golang.org/x/time v0.16.0 // token-bucket rate limit for --rate
@@ -21,7 +22,6 @@ require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect
 	codeberg.org/go-pdf/fpdf v0.11.1 // indirect
-	git.sr.ht/~sbinet/gg v0.7.0 // indirect
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
 	github.com/andybalholm/brotli v1.1.1 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect

@@ -236,7 +236,7 @@ func BenchmarkDecodeStreamEvent(b *testing.B) {
 	for _, ev := range simEvents {
 		b.Run(ev.name, func(b *testing.B) {
 			data := []byte(ev.data)
-			var d fastDecoder
+			var sc scanner
 			var wc completionChunkWire
 			var wh chatChunkWire
 			b.SetBytes(int64(len(data)))
@@ -245,10 +245,10 @@ func BenchmarkDecodeStreamEvent(b *testing.B) {
 				var ok bool
 				if ev.chat {
 					wh = chatChunkWire{Choices: wh.Choices[:0]}
-					ok = d.fastChat(data, &wh)
+					ok = sc.fastChat(data, &wh)
 				} else {
 					wc = completionChunkWire{Choices: wc.Choices[:0]}
-					ok = d.fastCompletion(data, &wc)
+					ok = sc.fastCompletion(data, &wc)
 				}
 				if !ok {
 					b.Fatal("the fast path declined")

@@ -59,6 +59,7 @@ type Client struct {
 	timeout time.Duration
 	retry   RetryPolicy
 	hc      *http.Client
+	rt      http.RoundTripper // hc's own transport, called directly; nil for a caller's HTTPClient
 	scrub   scrubber
 
 	// Header values, built once and shared read-only by every request.
@@ -172,7 +173,10 @@ func New(opts Options) (*Client, error) {
 	}
 	c.hc = opts.HTTPClient
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: newTransport(opts.Concurrency), CheckRedirect: noRedirects}
+		// Exchanges go straight to the transport: http.Client would only
+		// copy the headers for redirects, which are not followed anyway.
+		c.rt = newH1Transport(newTransport(opts.Concurrency))
+		c.hc = &http.Client{Transport: c.rt, CheckRedirect: noRedirects}
 	}
 	return c, nil
 }

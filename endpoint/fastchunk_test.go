@@ -58,9 +58,9 @@ func normChat(w chatChunkWire) chatChunkWire {
 // each shape.
 func checkSame(t *testing.T, data []byte) (completion, chat bool) {
 	t.Helper()
-	var d fastDecoder
+	var scan scanner
 	var fw, sw completionChunkWire
-	if d.fastCompletion(data, &fw) {
+	if scan.fastCompletion(data, &fw) {
 		completion = true
 		if err := strictDecode(data, &sw); err != nil {
 			t.Fatalf("completions %q: the fast path accepted what the strict decoder refuses: %v", data, err)
@@ -70,7 +70,7 @@ func checkSame(t *testing.T, data []byte) (completion, chat bool) {
 		}
 	}
 	var fc, sc chatChunkWire
-	if d.fastChat(data, &fc) {
+	if scan.fastChat(data, &fc) {
 		chat = true
 		if err := strictDecode(data, &sc); err != nil {
 			t.Fatalf("chat %q: the fast path accepted what the strict decoder refuses: %v", data, err)
@@ -225,27 +225,37 @@ func TestFastChunkNumbers(t *testing.T) {
 	}
 }
 
-// specialEnd reads eight bytes at a time; every byte in every position,
-// before and after other bytes, must be found as a byte at a time would.
+// specialEnd and stringStop read eight bytes at a time; every byte in
+// every position, before and after other bytes, must be found as a byte at
+// a time would.
 func TestSpecialEnd(t *testing.T) {
 	special := func(c byte) bool { return c == '\\' || c < 0x20 || c >= 0x80 }
-	buf := make([]byte, 24)
-	for c := range 256 {
-		for p := range 17 {
-			for _, after := range []byte{'a', '\\', 0, 0xff, '"'} {
-				for i := range buf {
-					buf[i] = 'a'
-				}
-				buf[p], buf[p+1] = byte(c), after
-				want := p
-				if !special(byte(c)) {
-					want = p + 1
-					if !special(after) {
-						want = len(buf)
+	for _, f := range []struct {
+		name string
+		find func([]byte, int) int
+		is   func(byte) bool
+	}{
+		{"specialEnd", specialEnd, special},
+		{"stringStop", stringStop, func(c byte) bool { return c == '"' || special(c) }},
+	} {
+		buf := make([]byte, 24)
+		for c := range 256 {
+			for p := range 17 {
+				for _, after := range []byte{'a', '\\', 0, 0xff, '"', '!', '#'} {
+					for i := range buf {
+						buf[i] = 'a'
 					}
-				}
-				if got := specialEnd(buf, 0); got != want {
-					t.Fatalf("byte %#x at %d, then %#x: %d, want %d", c, p, after, got, want)
+					buf[p], buf[p+1] = byte(c), after
+					want := p
+					if !f.is(byte(c)) {
+						want = p + 1
+						if !f.is(after) {
+							want = len(buf)
+						}
+					}
+					if got := f.find(buf, 0); got != want {
+						t.Fatalf("%s: byte %#x at %d, then %#x: %d, want %d", f.name, c, p, after, got, want)
+					}
 				}
 			}
 		}

@@ -20,6 +20,165 @@ var (
 	logprobsKeys         = keys("text_offset", "token_logprobs", "tokens", "top_logprobs")
 )
 
+// fastDecoder is the fast path's state: a fastjson parser, and room for
+// number literals, which fastjson hands out only by appending them to a
+// slice (one on the stack would escape to the heap at every number). It is
+// not safe for concurrent use.
+type fastDecoder struct {
+	p     fastjson.Parser
+	num   [32]byte
+	ascii bool // the parsed value's keys are ASCII
+}
+
+// parse parses data as a value, if the fast path can take it.
+func (d *fastDecoder) parse(data []byte) *fastjson.Value {
+	var ok bool
+	if ok, d.ascii = fastEligible(data); !ok {
+		return nil
+	}
+	v, err := d.p.ParseBytes(data)
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// Setters: each copies one value as encoding/json would into a field that
+// starts out zero, and reports false for a value it would not take quietly
+// (a number fastjson takes and encoding/json refuses among them).
+
+func fastString(v *fastjson.Value, dst *string) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return true
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		*dst = string(b)
+		return true
+	}
+	return false
+}
+
+// fastFinish is fastString for a finish reason.
+func fastFinish(v *fastjson.Value, dst *string) bool {
+	if v.Type() == fastjson.TypeString {
+		b, _ := v.StringBytes()
+		*dst = finishString(b)
+		return true
+	}
+	return fastString(v, dst)
+}
+
+func (d *fastDecoder) fastInt(v *fastjson.Value, dst *int) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return true
+	case fastjson.TypeNumber:
+		n, ok := d.int(v)
+		*dst = n
+		return ok
+	}
+	return false
+}
+
+// fastInts reads a list of integers: null is nil, [] an empty list.
+func (d *fastDecoder) fastInts(v *fastjson.Value) ([]int, bool) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return nil, true
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		out := make([]int, len(a))
+		for i, x := range a {
+			if x.Type() != fastjson.TypeNumber {
+				return nil, false
+			}
+			n, ok := d.int(x)
+			if !ok {
+				return nil, false
+			}
+			out[i] = n
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func isNullValue(v *fastjson.Value) bool { return v.Type() == fastjson.TypeNull }
+
+// fastUsage reads a usage object; null leaves dst nil.
+func (d *fastDecoder) fastUsage(v *fastjson.Value, dst **Usage) bool {
+	if isNullValue(v) {
+		return true
+	}
+	u := &Usage{}
+	*dst = u
+	return d.object(v, usageKeys, func(key string, x *fastjson.Value) bool {
+		switch key {
+		case "prompt_tokens":
+			return d.fastInt(x, &u.PromptTokens)
+		case "completion_tokens":
+			return d.fastInt(x, &u.CompletionTokens)
+		case "total_tokens":
+			return d.fastInt(x, &u.TotalTokens)
+		}
+		// prompt_tokens_details is rare, and nested: the strict decoder
+		// reads it.
+		return isNullValue(x)
+	})
+}
+
+// object reads the object v member by member, as encoding/json would: a
+// member named in known goes to field (which reports whether it took the
+// value); any other is ignored, unless it matches a known name only
+// without regard to case, which encoding/json would take. A known name
+// given twice declines the object, and so does a bad number in an ignored
+// member.
+func (d *fastDecoder) object(v *fastjson.Value, known *keySet, field func(key string, x *fastjson.Value) bool) bool {
+	o, err := v.Object()
+	if err != nil {
+		return false
+	}
+	var seen uint32
+	ok := true
+	o.Visit(func(key []byte, x *fastjson.Value) {
+		if !ok {
+			return
+		}
+		i := known.index(key)
+		switch {
+		case i < 0:
+			ok = !known.foldsTo(key, d.ascii) && d.validNumbers(x)
+		case seen&(1<<i) != 0:
+			ok = false
+		default:
+			seen |= 1 << i
+			ok = field(known.names[i], x)
+		}
+	})
+	return ok
+}
+
+// objects appends to dst one element per object of the list v (null is no
+// list), each read by d.object with field.
+func objects[T any](d *fastDecoder, v *fastjson.Value, dst *[]T, known *keySet, field func(d *fastDecoder, c *T, key string, x *fastjson.Value) bool) bool {
+	if isNullValue(v) {
+		return true
+	}
+	a, err := v.Array()
+	if err != nil {
+		return false
+	}
+	for _, x := range a {
+		*dst = append(*dst, *new(T))
+		c := &(*dst)[len(*dst)-1]
+		if !d.object(x, known, func(key string, x *fastjson.Value) bool { return field(d, c, key, x) }) {
+			return false
+		}
+	}
+	return true
+}
+
 // fastCompletionReply fills w (zero) from a completions reply, or reports
 // false.
 func (d *fastDecoder) fastCompletionReply(data []byte, w *completionWire) bool {

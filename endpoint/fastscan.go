@@ -3,7 +3,6 @@ package endpoint
 import (
 	"encoding/binary"
 	"math/bits"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -177,32 +176,9 @@ func (d *fastDecoder) number(v *fastjson.Value) ([]byte, bool) {
 }
 
 // int64 reads v, a number to fastjson, as encoding/json reads a number
-// into an integer: a literal without fraction or exponent that fits.
+// into an integer.
 func (d *fastDecoder) int64(v *fastjson.Value) (int64, bool) {
-	lit := v.MarshalTo(d.num[:0])
-	digits := lit
-	if len(digits) > 0 && digits[0] == '-' {
-		digits = digits[1:]
-	}
-	if len(digits) == 0 || len(digits) > 1 && digits[0] == '0' {
-		return 0, false
-	}
-	var n int64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if len(digits) > 18 {
-		// Past 18 digits it may not fit; strconv says.
-		n, err := strconv.ParseInt(string(lit), 10, 64)
-		return n, err == nil
-	}
-	if len(digits) < len(lit) {
-		n = -n
-	}
-	return n, true
+	return intLiteral(v.MarshalTo(d.num[:0]))
 }
 
 func (d *fastDecoder) int(v *fastjson.Value) (int, bool) {

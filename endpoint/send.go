@@ -106,7 +106,13 @@ func (c *Client) attempt(ctx context.Context, path apiPath, body []byte, stream 
 	req := c.reqs[path][s].WithContext(actx)
 	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	resp, err := c.hc.Do(req)
+	var resp *http.Response
+	var err error
+	if c.rt != nil {
+		resp, err = c.rt.RoundTrip(req)
+	} else {
+		resp, err = c.hc.Do(req)
+	}
 	if err != nil {
 		a.Latency = time.Since(a.Start)
 		cancel()

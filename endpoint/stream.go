@@ -101,8 +101,9 @@ type Stream struct {
 	err      error
 	closed   bool
 
-	wc completionChunkWire
-	wh chatChunkWire
+	wc   completionChunkWire
+	wh   chatChunkWire
+	scan scanner // the fast path (fastchunk.go)
 
 	// One strict decoder per stream, fed one event at a time: json.Unmarshal
 	// would allocate its decoding state afresh for every event.
@@ -309,9 +310,7 @@ func (s *Stream) decodeCompletion(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wc = completionChunkWire{Choices: choices}
 	w := &s.wc
-	d := s.c.getDecoder()
-	fast := d.fastCompletion(data, w)
-	s.c.putDecoder(d)
+	fast := s.scan.fastCompletion(data, w)
 	if !fast {
 		clear(w.Choices[:cap(w.Choices)])
 		s.wc = completionChunkWire{Choices: w.Choices[:0]}
@@ -392,9 +391,7 @@ func (s *Stream) decodeChat(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wh = chatChunkWire{Choices: choices}
 	w := &s.wh
-	d := s.c.getDecoder()
-	fast := d.fastChat(data, w)
-	s.c.putDecoder(d)
+	fast := s.scan.fastChat(data, w)
 	if !fast {
 		clear(w.Choices[:cap(w.Choices)])
 		s.wh = chatChunkWire{Choices: w.Choices[:0]}

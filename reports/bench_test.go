@@ -165,21 +165,23 @@ func BenchmarkWriteAll(b *testing.B) {
 	}
 }
 
-// BenchmarkFigures measures drawing every chart as SVG and PNG.
+// BenchmarkFigures measures drawing every chart, as SVG and as PNG.
 func BenchmarkFigures(b *testing.B) {
 	dir := writeSyntheticRun(b, 14042, []string{"base", "base:lora"})
 	r, err := Build(context.Background(), dir, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, f := range r.Figures() {
-			for _, format := range []string{"svg", "png"} {
-				if _, err := f.Render(format); err != nil {
-					b.Fatal(err)
+	for _, format := range []string{"svg", "png"} {
+		b.Run(format, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, f := range r.Figures() {
+					if _, err := f.Render(format); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
-		}
+		})
 	}
 }
