@@ -75,6 +75,7 @@ type Client struct {
 type pools struct {
 	bufs sync.Pool // *bytes.Buffer for reply bodies
 	sses sync.Pool // *SSEReader for streams
+	scan sync.Pool // *scanner for stream events, with its buffers
 	fast sync.Pool // *fastDecoder
 }
 

@@ -25,7 +25,11 @@ var (
 // fastCompletion fills w (zero but for its choices' capacity) from a
 // completions stream event, or reports false.
 func (s *scanner) fastCompletion(data []byte, w *completionChunkWire) bool {
+	if s.completionFromTemplate(data, w) {
+		return true
+	}
 	s.reset(data)
+	s.nspans = 0
 	present, ok := s.object(completionKeys, func(key string) bool {
 		switch key {
 		case "event":
@@ -43,7 +47,11 @@ func (s *scanner) fastCompletion(data []byte, w *completionChunkWire) bool {
 		}
 		return s.null() // error: anything but null is for the strict decoder
 	})
-	return present && ok && s.end()
+	if !present || !ok || !s.end() {
+		return false
+	}
+	s.learnCompletion(data, w)
+	return true
 }
 
 func completionChoiceField(s *scanner, c *completionStreamChoice, key string) bool {
@@ -51,9 +59,15 @@ func completionChoiceField(s *scanner, c *completionStreamChoice, key string) bo
 	case "index":
 		return s.intField(&c.Index)
 	case "text":
-		return s.string(&c.Text)
+		start := s.valueStart()
+		ok := s.string(&c.Text)
+		s.note(spanText, start)
+		return ok
 	case "token":
-		return s.tokenIDs(&c.Token)
+		start := s.valueStart()
+		ok := s.tokenIDs(&c.Token)
+		s.note(spanToken, start)
+		return ok
 	case "tokens":
 		l, ok := s.ints()
 		c.Tokens = l
@@ -67,7 +81,11 @@ func completionChoiceField(s *scanner, c *completionStreamChoice, key string) bo
 // fastChat fills w (zero but for its choices' capacity) from a chat stream
 // event, or reports false.
 func (s *scanner) fastChat(data []byte, w *chatChunkWire) bool {
+	if s.chatFromTemplate(data, w) {
+		return true
+	}
 	s.reset(data)
+	s.nspans = 0
 	present, ok := s.object(chatKeys, func(key string) bool {
 		switch key {
 		case "choices":
@@ -77,7 +95,11 @@ func (s *scanner) fastChat(data []byte, w *chatChunkWire) bool {
 		}
 		return s.null() // error
 	})
-	return present && ok && s.end()
+	if !present || !ok || !s.end() {
+		return false
+	}
+	s.learnChat(data, w)
+	return true
 }
 
 func chatChoiceField(s *scanner, c *chatStreamChoice, key string) bool {
@@ -88,7 +110,10 @@ func chatChoiceField(s *scanner, c *chatStreamChoice, key string) bool {
 		_, ok := s.object(chatDeltaKeys, func(key string) bool {
 			switch key {
 			case "content":
-				return s.string(&c.Delta.Content)
+				start := s.valueStart()
+				ok := s.string(&c.Delta.Content)
+				s.note(spanText, start)
+				return ok
 			case "reasoning_content":
 				return s.string(&c.Delta.ReasoningContent)
 			case "reasoning":
@@ -217,6 +242,7 @@ func scanObjects[T any](s *scanner, dst *[]T, known *keySet, field func(s *scann
 			return false
 		}
 		*dst = append(*dst, *new(T))
+		s.elem = len(*dst) - 1
 		c := &(*dst)[len(*dst)-1]
 		_, ok := s.object(known, func(key string) bool { return field(s, c, key) })
 		return ok

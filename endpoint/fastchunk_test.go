@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -282,5 +283,133 @@ func FuzzFastChunk(f *testing.F) {
 	f.Add([]byte(`{"choices":[{"index":0,"delta":{"content":"x","reasoning":null}}],"usage":{"total_tokens":-0}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSame(t, data)
+	})
+}
+
+// checkTemplated reads first and then data with one scanner, so that data
+// may be read through first's template, and fails if data is then read
+// otherwise than the strict decoder reads it. It returns whether the
+// template read it, for completions and for chat.
+func checkTemplated(t *testing.T, first, data []byte) (completion, chat bool) {
+	t.Helper()
+	var scan scanner
+	var w0 completionChunkWire
+	scan.fastCompletion(first, &w0)
+	hits := scan.tmpl.hits
+	var fw, sw completionChunkWire
+	if scan.fastCompletion(data, &fw) {
+		completion = scan.tmpl.hits > hits
+		if err := strictDecode(data, &sw); err != nil {
+			t.Fatalf("completions %q after %q: accepted what the strict decoder refuses: %v", data, first, err)
+		}
+		if a, b := normCompletion(fw), normCompletion(sw); !reflect.DeepEqual(a, b) {
+			t.Fatalf("completions %q after %q:\nfast   %+v\nstrict %+v", data, first, a, b)
+		}
+	}
+	var chatScan scanner
+	var c0 chatChunkWire
+	chatScan.fastChat(first, &c0)
+	hits = chatScan.tmpl.hits
+	var fc, sc chatChunkWire
+	if chatScan.fastChat(data, &fc) {
+		chat = chatScan.tmpl.hits > hits
+		if err := strictDecode(data, &sc); err != nil {
+			t.Fatalf("chat %q after %q: accepted what the strict decoder refuses: %v", data, first, err)
+		}
+		if a, b := normChat(fc), normChat(sc); !reflect.DeepEqual(a, b) {
+			t.Fatalf("chat %q after %q:\nfast   %+v\nstrict %+v", data, first, a, b)
+		}
+	}
+	return completion, chat
+}
+
+const (
+	tmplToken = `{"id":"cmpl-1","object":"text_completion","model":"demo","choices":[{"index":0,"text":" want","token":1118,"finish_reason":null,"logprobs":null}],"created":1796158461}`
+	tmplChat  = `{"id":"chatcmpl-1","object":"chat.completion.chunk","model":"demo","choices":[{"index":0,"delta":{"content":" want"},"finish_reason":null,"logprobs":null}],"usage":null,"created":1796158461}`
+)
+
+// An event like the last in all but its text and token is read through
+// the template; one that differs anywhere else, or holds a value of
+// another kind there, is read in full, and either way as encoding/json
+// reads it.
+func TestFastChunkTemplate(t *testing.T) {
+	tok := func(text, token string) string {
+		return strings.Replace(strings.Replace(tmplToken, `" want"`, text, 1), "1118", token, 1)
+	}
+	chat := func(content string) string { return strings.Replace(tmplChat, `" want"`, content, 1) }
+	for _, c := range []struct {
+		name, first, data string
+		completion, chat  bool // read through the template
+	}{
+		{"next token", tmplToken, tok(`" the"`, "279"), true, false},
+		{"escaped text", tmplToken, tok(`"a\n\"b\" \u00e9\ud83d\ude00"`, "5"), true, false},
+		{"empty text", tmplToken, tok(`""`, "0"), true, false},
+		{"negative token", tmplToken, tok(`"x"`, "-3"), true, false},
+		{"same event", tmplToken, tmplToken, true, false},
+		{"next chat content", tmplChat, chat(`" the"`), false, true},
+		{"chat content escaped", tmplChat, chat(`"\t\\"`), false, true},
+
+		// Read in full: a value of another kind, or other bytes elsewhere.
+		{"null text", tmplToken, tok("null", "5"), false, false},
+		{"float token", tmplToken, tok(`"x"`, "4.5"), false, false},
+		{"exponent token", tmplToken, tok(`"x"`, "1e3"), false, false},
+		{"leading zero token", tmplToken, tok(`"x"`, "01"), false, false},
+		{"token past int64", tmplToken, tok(`"x"`, "9223372036854775808"), false, false},
+		{"token list", tmplToken, tok(`"x"`, "[1,2]"), false, false},
+		{"finish", tmplToken, strings.Replace(tmplToken, `"finish_reason":null`, `"finish_reason":"length"`, 1), false, false},
+		{"space before text", tmplToken, tok(` "x"`, "5"), false, false},
+		{"new created", tmplToken, strings.Replace(tmplToken, "1796158461", "1796158462", 1), false, false},
+		{"trailing byte", tmplToken, tmplToken + " ", false, false},
+		{"cut short", tmplToken, tmplToken[:len(tmplToken)-1], false, false},
+		{"control char in text", tmplToken, tok("\"a\x01\"", "5"), false, false},
+		{"invalid utf-8 in text", tmplToken, tok("\"\xff\"", "5"), false, false},
+		{"lone surrogate", tmplToken, tok(`"\ud800"`, "5"), false, false},
+		{"text ends early", tmplToken, tok(`"x","text":"y"`, "5"), false, false},
+		{"chat null content", tmplChat, chat("null"), false, false},
+		{"after a usage event", `{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`, `{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			completion, chat := checkTemplated(t, []byte(c.first), []byte(c.data))
+			if completion != c.completion || chat != c.chat {
+				t.Errorf("read through the template: completions %v, chat %v; want %v, %v", completion, chat, c.completion, c.chat)
+			}
+		})
+	}
+}
+
+// A simulator stream reads every token event after the first through the
+// template.
+func TestFastChunkTemplateStream(t *testing.T) {
+	const tokens = 16
+	var scan scanner
+	n := 0
+	for line := range bytes.Lines(simStreamBody(tokens)) {
+		d, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("data: "))
+		if !ok || string(d) == "[DONE]" {
+			continue
+		}
+		var w completionChunkWire
+		if !scan.fastCompletion(d, &w) {
+			t.Fatalf("event %q left the fast path", d)
+		}
+		n++
+	}
+	if n != tokens+2 || scan.tmpl.hits != tokens-1 {
+		t.Errorf("%d events, %d through the template; want %d, %d", n, scan.tmpl.hits, tokens+2, tokens-1)
+	}
+}
+
+// FuzzFastChunkTemplate holds the template to the strict decoder: an event
+// read after another, through its template or not, reads as encoding/json
+// reads it.
+func FuzzFastChunkTemplate(f *testing.F) {
+	for _, ev := range simEvents {
+		f.Add([]byte(simEvents[0].data), []byte(ev.data))
+		f.Add([]byte(simEvents[4].data), []byte(ev.data))
+	}
+	f.Add([]byte(tmplToken), []byte(strings.Replace(tmplToken, "1118", "-0", 1)))
+	f.Add([]byte(tmplChat), []byte(strings.Replace(tmplChat, `" want"`, `"\u00e9"`, 1)))
+	f.Fuzz(func(t *testing.T, first, data []byte) {
+		checkTemplated(t, first, data)
 	})
 }

@@ -22,6 +22,14 @@ type scanner struct {
 	data []byte
 	i    int
 	esc  []byte // unescaped string or key, valid until the next string
+
+	// What a full read notes for the template (template.go): the element
+	// of the list being read, and where the values of the first choice
+	// that vary between a stream's events sit.
+	elem   int
+	spans  [2]span
+	nspans int
+	tmpl   eventTemplate
 }
 
 // maxScanDepth bounds nesting in the values the scanner steps over; deeper

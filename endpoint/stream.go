@@ -103,7 +103,7 @@ type Stream struct {
 
 	wc   completionChunkWire
 	wh   chatChunkWire
-	scan scanner // the fast path (fastchunk.go)
+	scan *scanner // the fast path (fastchunk.go), from the client's pool
 
 	// One strict decoder per stream, fed one event at a time: json.Unmarshal
 	// would allocate its decoding state afresh for every event.
@@ -220,6 +220,10 @@ func (s *Stream) Close() error {
 	}
 	s.c.putSSE(s.sse)
 	s.sse = nil
+	if s.scan != nil {
+		s.c.putScanner(s.scan)
+		s.scan = nil
+	}
 	return nil
 }
 
@@ -310,7 +314,7 @@ func (s *Stream) decodeCompletion(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wc = completionChunkWire{Choices: choices}
 	w := &s.wc
-	fast := s.scan.fastCompletion(data, w)
+	fast := s.scanner().fastCompletion(data, w)
 	if !fast {
 		clear(w.Choices[:cap(w.Choices)])
 		s.wc = completionChunkWire{Choices: w.Choices[:0]}
@@ -391,7 +395,7 @@ func (s *Stream) decodeChat(ev *Event, data []byte) error {
 	clear(choices[:cap(choices)])
 	s.wh = chatChunkWire{Choices: choices}
 	w := &s.wh
-	fast := s.scan.fastChat(data, w)
+	fast := s.scanner().fastChat(data, w)
 	if !fast {
 		clear(w.Choices[:cap(w.Choices)])
 		s.wh = chatChunkWire{Choices: w.Choices[:0]}
@@ -430,6 +434,29 @@ func (c *Client) getSSE(body io.Reader) *SSEReader {
 		return r
 	}
 	return NewSSEReader(body)
+}
+
+// scanner returns the stream's scanner, taking one from the pool at the
+// first event: its template and buffers then serve stream after stream.
+func (s *Stream) scanner() *scanner {
+	if s.scan == nil {
+		if sc, ok := s.c.pools.scan.Get().(*scanner); ok {
+			s.scan = sc
+		} else {
+			s.scan = new(scanner)
+		}
+	}
+	return s.scan
+}
+
+// putScanner recycles sc without its last stream's template, unless its
+// buffers grew large.
+func (c *Client) putScanner(sc *scanner) {
+	if cap(sc.esc) > maxPooledBuf || cap(sc.tmpl.data) > maxPooledBuf {
+		return
+	}
+	sc.tmpl.n, sc.tmpl.hits, sc.nspans, sc.data = 0, 0, 0, nil
+	c.pools.scan.Put(sc)
 }
 
 func (c *Client) putSSE(r *SSEReader) {
