@@ -22,12 +22,19 @@ import (
 // connCounter counts the connections a test server accepts.
 type connCounter struct{ n atomic.Int64 }
 
-func (c *connCounter) track(srv *httptest.Server) {
+// countedServer starts a test server that counts its connections.
+func countedServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *connCounter) {
+	t.Helper()
+	cc := &connCounter{}
+	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
-			c.n.Add(1)
+			cc.n.Add(1)
 		}
 	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, cc
 }
 
 func newTestTransport(maxConns int) *h1Transport {
@@ -92,11 +99,7 @@ func TestH1TransportReuses(t *testing.T) {
 		}, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var cc connCounter
-			srv := httptest.NewUnstartedServer(c.handler)
-			cc.track(srv)
-			srv.Start()
-			defer srv.Close()
+			srv, cc := countedServer(t, c.handler)
 			tr := newTestTransport(0)
 			defer tr.CloseIdleConnections()
 			for range 3 {
@@ -115,13 +118,9 @@ func TestH1TransportReuses(t *testing.T) {
 // A body closed before its end takes its connection with it: what is left
 // of the reply must not be read as the next one.
 func TestH1TransportUnreadBodyClosesConn(t *testing.T) {
-	var cc connCounter
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, cc := countedServer(t, func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, strings.Repeat("x", 100<<10))
-	}))
-	cc.track(srv)
-	srv.Start()
-	defer srv.Close()
+	})
 	tr := newTestTransport(0)
 	defer tr.CloseIdleConnections()
 	for range 2 {
@@ -229,9 +228,8 @@ func TestH1TransportNoReplayAfterSend(t *testing.T) {
 // A done context interrupts a stream blocked on the server, promptly, and
 // its connection is not pooled.
 func TestH1TransportCancelMidBody(t *testing.T) {
-	var cc connCounter
 	release := make(chan struct{})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, cc := countedServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			io.WriteString(w, "first")
 			w.(http.Flusher).Flush()
@@ -242,10 +240,7 @@ func TestH1TransportCancelMidBody(t *testing.T) {
 			return
 		}
 		io.WriteString(w, "ok")
-	}))
-	cc.track(srv)
-	srv.Start()
-	defer srv.Close()
+	})
 	defer close(release)
 	tr := newTestTransport(0)
 	defer tr.CloseIdleConnections()
@@ -313,10 +308,9 @@ func TestH1TransportHeaderTooLarge(t *testing.T) {
 // With every connection slot taken, a request waits for one to free up,
 // and goes when it does.
 func TestH1TransportMaxConns(t *testing.T) {
-	var cc connCounter
 	var inside atomic.Int64
 	var peak atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, cc := countedServer(t, func(w http.ResponseWriter, r *http.Request) {
 		n := inside.Add(1)
 		for {
 			p := peak.Load()
@@ -327,10 +321,7 @@ func TestH1TransportMaxConns(t *testing.T) {
 		time.Sleep(30 * time.Millisecond)
 		inside.Add(-1)
 		io.WriteString(w, "ok")
-	}))
-	cc.track(srv)
-	srv.Start()
-	defer srv.Close()
+	})
 	tr := newTestTransport(2)
 	defer tr.CloseIdleConnections()
 	var wg sync.WaitGroup
@@ -440,13 +431,9 @@ func TestH1TransportReplaysUnwritten(t *testing.T) {
 // A reply without a body (204) leaves its connection reusable even if the
 // caller closes it unread.
 func TestH1TransportNoBodyReuses(t *testing.T) {
-	var cc connCounter
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, cc := countedServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
-	}))
-	cc.track(srv)
-	srv.Start()
-	defer srv.Close()
+	})
 	tr := newTestTransport(0)
 	defer tr.CloseIdleConnections()
 	for range 3 {
